@@ -1,0 +1,184 @@
+/**
+ * The `llmops.yaml` schema: the single source of truth for configuration. Objects are
+ * strict, so a misspelt key is an error that names it rather than a silently ignored line.
+ */
+import { z } from 'zod';
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
+
+/** Bytes, as a number or a string such as `10mb`. */
+const ByteSize = z.union([
+  z.number().int().positive(),
+  z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*(b|k|kb|m|mb|g|gb)?\s*$/i, 'expected a size such as 1048576, "512kb" or "10mb"')
+    .transform((s) => {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(s)!;
+      return Math.round(Number(m[1]) * (SIZE_UNITS[(m[2] || 'b').toLowerCase()] ?? 1));
+    }),
+]);
+
+const Ms = z.number().int().positive();
+
+export const TargetSchema = z.strictObject({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  /** Relative share of traffic under the `weighted` strategy. */
+  weight: z.number().positive().optional(),
+  /** Total time one attempt may take, streaming included. */
+  timeout_ms: Ms.optional(),
+  /** Longest wait for the upstream's response headers. */
+  ttfb_timeout_ms: Ms.optional(),
+});
+export type TargetConfig = z.infer<typeof TargetSchema>;
+
+export const StrategySchema = z.enum(['fallback', 'weighted', 'latency']);
+export type Strategy = z.infer<typeof StrategySchema>;
+
+export const ModelRouteSchema = z.strictObject({
+  strategy: StrategySchema.default('fallback'),
+  targets: z.array(TargetSchema).min(1),
+  /** Retries per target before moving to the next; overrides `routing.retries`. */
+  retries: z.number().int().min(0).max(10).optional(),
+  /** Larger-context targets tried when every target rejects the request as too long. */
+  context_fallback: z.array(TargetSchema).optional(),
+  description: z.string().optional(),
+});
+export type ModelRouteConfig = z.infer<typeof ModelRouteSchema>;
+
+export const CircuitBreakerSchema = z.strictObject({
+  /** Consecutive failures that open the circuit. */
+  failure_threshold: z.number().int().positive().default(5),
+  /** Failure ratio over the window that opens the circuit, once `min_requests` were seen. */
+  error_rate_threshold: z.number().gt(0).max(1).default(0.5),
+  min_requests: z.number().int().positive().default(20),
+  window_ms: Ms.default(60_000),
+  /** How long an open circuit stays open before one half-open probe is let through. */
+  cooldown_ms: Ms.default(30_000),
+});
+
+export const RoutingSchema = z.strictObject({
+  retries: z.number().int().min(0).max(10).default(2),
+  backoff_base_ms: z.number().int().min(0).default(200),
+  backoff_max_ms: z.number().int().min(0).default(10_000),
+  /** A `Retry-After` longer than this is not waited for: the next target is tried instead. */
+  max_retry_after_ms: z.number().int().min(0).default(30_000),
+  timeout_ms: Ms.default(600_000),
+  ttfb_timeout_ms: Ms.default(120_000),
+  latency_ewma_alpha: z.number().gt(0).max(1).default(0.3),
+  circuit_breaker: CircuitBreakerSchema.prefault({}),
+});
+export type RoutingConfig = z.infer<typeof RoutingSchema>;
+
+const Headers = z.record(z.string(), z.string());
+
+export const ProviderSchemas = {
+  openai: z.strictObject({
+    type: z.literal('openai'),
+    api_key: z.string().optional(),
+    base_url: z.url().optional(),
+    organization: z.string().optional(),
+    project: z.string().optional(),
+    headers: Headers.optional(),
+    stream_usage: z.boolean().optional(),
+  }),
+  'openai-compatible': z.strictObject({
+    type: z.literal('openai-compatible'),
+    preset: z.string().optional(),
+    api_key: z.string().optional(),
+    base_url: z.url().optional(),
+    headers: Headers.optional(),
+    stream_usage: z.boolean().optional(),
+  }),
+  'azure-openai': z.strictObject({
+    type: z.literal('azure-openai'),
+    api_key: z.string().optional(),
+    base_url: z.url(),
+    api_version: z.string().optional(),
+    deployments: z.record(z.string(), z.string()).optional(),
+    headers: Headers.optional(),
+  }),
+  anthropic: z.strictObject({
+    type: z.literal('anthropic'),
+    api_key: z.string().optional(),
+    base_url: z.url().optional(),
+    version: z.string().optional(),
+    headers: Headers.optional(),
+    /** max_tokens sent when the caller gives none (Anthropic requires one). */
+    default_max_tokens: z.number().int().positive().optional(),
+  }),
+  gemini: z.strictObject({
+    type: z.literal('gemini'),
+    api_key: z.string().optional(),
+    base_url: z.url().optional(),
+    headers: Headers.optional(),
+  }),
+  demo: z.strictObject({
+    type: z.literal('demo'),
+    latency_ms: z.number().int().min(0).optional(),
+    chunk_delay_ms: z.number().int().min(0).optional(),
+  }),
+} as const;
+
+export const ProviderSchema = z.discriminatedUnion('type', [
+  ProviderSchemas.openai,
+  ProviderSchemas['openai-compatible'],
+  ProviderSchemas['azure-openai'],
+  ProviderSchemas.anthropic,
+  ProviderSchemas.gemini,
+  ProviderSchemas.demo,
+]);
+export type ProviderConfig = z.infer<typeof ProviderSchema>;
+
+export const PriceSchema = z.strictObject({
+  /** USD per million input tokens. */
+  input: z.number().min(0),
+  /** USD per million cached input tokens read; defaults to `input`. */
+  cached_input: z.number().min(0).optional(),
+  /** USD per million input tokens written to the provider's prompt cache; defaults to `input`. */
+  cache_write: z.number().min(0).optional(),
+  /** USD per million output tokens. */
+  output: z.number().min(0),
+});
+export type PriceConfig = z.infer<typeof PriceSchema>;
+
+export const StaticKeySchema = z.strictObject({
+  name: z.string().min(1),
+  /** The secret itself, usually `${ENV_VAR}`; kept only as a hash in memory. */
+  key: z.string().min(16, 'a key must be at least 16 characters'),
+  models: z.array(z.string().min(1)).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ServerSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  body_limit: ByteSize.default(10 * 1024 * 1024),
+  /** How long SIGTERM waits for in-flight requests before draining traces and exiting. */
+  shutdown_grace_ms: z.number().int().min(0).default(10_000),
+  log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export const StoreSchema = z.strictObject({
+  /** `sqlite:PATH` (default `sqlite:./.llmops/llmops.db`) or `sqlite::memory:`. */
+  url: z.string().default('sqlite:./.llmops/llmops.db'),
+  /** Traces held in memory waiting for the writer; beyond this they are dropped and counted. */
+  trace_queue_max: z.number().int().positive().default(100_000),
+  trace_batch_size: z.number().int().positive().default(1000),
+  trace_flush_ms: z.number().int().positive().default(100),
+});
+
+export const ConfigSchema = z.strictObject({
+  server: ServerSchema.prefault({}),
+  store: StoreSchema.prefault({}),
+  /** Add providers whose API keys are in the environment (OPENAI_API_KEY, ...). */
+  providers_from_env: z.boolean().default(true),
+  providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'provider names are letters, digits, - and _'), z.unknown()).default({}),
+  models: z.record(z.string().min(1), ModelRouteSchema).default({}),
+  routing: RoutingSchema.prefault({}),
+  keys: z.array(StaticKeySchema).default([]),
+  /** Price overrides and additions, per model name (USD per million tokens). */
+  pricing: z.record(z.string().min(1), PriceSchema).default({}),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,135 @@
+/**
+ * Assembles a gateway from a config: store, trace sink, keys, providers, router, pipeline
+ * and HTTP server; and shuts it down in order (stop accepting, let in-flight requests
+ * finish within the grace period, drain the trace queue, close the store).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/load.js';
+import { KeyService } from './keys/key-service.js';
+import { createLogger, type Logger } from './logger.js';
+import { buildPipeline } from './pipeline/index.js';
+import { loadBuiltinPrices, PriceTable } from './pricing/price-table.js';
+import { createProviders } from './providers/registry.js';
+import type { Provider } from './providers/types.js';
+import { CircuitBreaker } from './routing/circuit-breaker.js';
+import type { ExecutorDeps } from './routing/executor.js';
+import { LatencyTracker } from './routing/latency-tracker.js';
+import { ModelRouter } from './routing/router.js';
+import { buildServer } from './server.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import { TraceSink } from './traces/trace-sink.js';
+
+export interface GatewayOptions {
+  config: Config;
+  /** The admin key; defaults to LLMOPS_ADMIN_KEY. */
+  adminKey?: string | undefined;
+  log?: Logger;
+  /** Use this store instead of opening `store.url` (tests). */
+  store?: Store;
+  /** Extra providers by name, beside the configured ones (tests). */
+  providers?: Map<string, Provider>;
+  random?: () => number;
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly config: Config;
+  readonly store: Store;
+  readonly sink: TraceSink;
+  readonly keys: KeyService;
+  readonly router: ModelRouter;
+  readonly breaker: CircuitBreaker;
+  readonly log: Logger;
+  /** Starts listening; resolves with the base URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Graceful shutdown: in-flight requests finish (up to the grace period), traces drain, the store closes. */
+  close(): Promise<void>;
+}
+
+export function createGateway(opts: GatewayOptions): Gateway {
+  const { config } = opts;
+  const log = opts.log ?? createLogger(config.server.log_level);
+  const store = opts.store ?? openStore(config.store.url);
+  const sink = new TraceSink(store, {
+    maxQueue: config.store.trace_queue_max,
+    batchSize: config.store.trace_batch_size,
+    flushMs: config.store.trace_flush_ms,
+    log,
+  });
+  const keys = new KeyService(store, { adminKey: opts.adminKey ?? process.env.LLMOPS_ADMIN_KEY, staticKeys: config.keys, log });
+  const providers = createProviders(config.providers);
+  for (const [name, p] of opts.providers ?? []) providers.set(name, p);
+  const router = new ModelRouter(config, providers);
+  const breaker = new CircuitBreaker(config.routing.circuit_breaker);
+  const executor: ExecutorDeps = {
+    routing: config.routing,
+    breaker,
+    latency: new LatencyTracker(config.routing.latency_ewma_alpha),
+    ...(opts.random ? { random: opts.random } : {}),
+  };
+  const prices = new PriceTable(loadBuiltinPrices(), config.pricing);
+  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log });
+  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log });
+
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms);
+    grace.unref();
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(grace);
+    }
+    const lost = await sink.drain();
+    if (lost > 0) log.error('shutdown lost traces', { lost });
+    await keys.flushTouches();
+    await Promise.all([...providers.values()].map((p) => p.close?.()));
+    await store.close();
+  };
+
+  return {
+    app,
+    config,
+    store,
+    sink,
+    keys,
+    router,
+    breaker,
+    log,
+    async listen(port = config.server.port, host = config.server.host) {
+      await app.listen({ port, host });
+      const addr = app.server.address();
+      const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    },
+    close() {
+      closing ??= close();
+      return closing;
+    },
+  };
+}
+
+/** The folder for local state (`./.llmops` by default, or the SQLite file's folder). */
+export function dataDir(config: Config): string {
+  const url = config.store.url;
+  if (url.startsWith('sqlite:') && !url.includes(':memory:')) return dirname(url.replace(/^sqlite:(\/\/)?/, ''));
+  return '.llmops';
+}
+
+/**
+ * The admin key: LLMOPS_ADMIN_KEY, else the one kept in `<dataDir>/admin-key`, created on
+ * first start (mode 0600) so the quickstart works with no setup.
+ */
+export function resolveAdminKey(config: Config, env: NodeJS.ProcessEnv = process.env): { key: string; source: 'env' | 'file' | 'generated'; file: string } {
+  const file = join(dataDir(config), 'admin-key');
+  if (env.LLMOPS_ADMIN_KEY) return { key: env.LLMOPS_ADMIN_KEY, source: 'env', file };
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), source: 'file', file };
+  mkdirSync(dirname(file), { recursive: true });
+  const key = `sk-llmops-admin-${randomBytes(24).toString('base64url')}`;
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { key, source: 'generated', file };
+}

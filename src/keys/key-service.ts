@@ -1,0 +1,191 @@
+/**
+ * Virtual keys: creation, hashing, lookup with a short in-memory cache, revocation and
+ * batched `last_used_at`. Keys are stored as SHA-256 hashes (they are long random
+ * secrets, so a fast unsalted hash is safe), never in clear.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LlmopsError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { KeyRecord, Store } from '../store/types.js';
+
+/** Who is calling: the admin, a stored virtual key or a key from config. */
+export interface Principal {
+  kind: 'admin' | 'key';
+  /** Stored key id, `config:<name>` for config keys, null for the admin. */
+  keyId: string | null;
+  name: string;
+  /** May this principal call `model` (a public name or `provider/model`)? */
+  allows(model: string): boolean;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface StaticKey {
+  name: string;
+  key: string;
+  models?: string[] | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  models?: string[] | null | undefined;
+  expiresAt?: number | null | undefined;
+  metadata?: Record<string, unknown> | null | undefined;
+}
+
+const KEY_PREFIX = 'sk-llmops-';
+const CACHE_TTL_MS = 10_000;
+const TOUCH_FLUSH_MS = 5_000;
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/** A matcher for a key's allowed models: exact names or `*` globs; null allows everything. */
+export function modelMatcher(models: string[] | null | undefined): (model: string) => boolean {
+  if (!models) return () => true;
+  const exact = new Set(models.filter((m) => !m.includes('*')));
+  const globs = models.filter((m) => m.includes('*')).map(globToRegExp);
+  return (model) => exact.has(model) || globs.some((g) => g.test(model));
+}
+
+function principalFor(rec: Pick<KeyRecord, 'id' | 'name' | 'models' | 'metadata'>): Principal {
+  return { kind: 'key', keyId: rec.id, name: rec.name, allows: modelMatcher(rec.models), metadata: rec.metadata };
+}
+
+/** Key records as the admin API shows them: no hash. */
+export type PublicKey = Omit<KeyRecord, 'key_hash'>;
+
+export function publicKey(k: KeyRecord): PublicKey {
+  const { key_hash: _hash, ...rest } = k;
+  return rest;
+}
+
+export class KeyService {
+  private readonly adminHash: Buffer | undefined;
+  private readonly staticKeys = new Map<string, Principal>();
+  private readonly cache = new Map<string, { rec: KeyRecord; principal: Principal; at: number }>();
+  private readonly touched = new Map<string, number>();
+  private touchTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    opts: { adminKey: string | undefined; staticKeys: StaticKey[]; log: Logger },
+    private readonly log = opts.log,
+  ) {
+    this.adminHash = opts.adminKey ? Buffer.from(hashKey(opts.adminKey), 'hex') : undefined;
+    for (const k of opts.staticKeys) {
+      this.staticKeys.set(hashKey(k.key), {
+        kind: 'key',
+        keyId: `config:${k.name}`,
+        name: k.name,
+        allows: modelMatcher(k.models),
+        metadata: k.metadata ?? null,
+      });
+    }
+  }
+
+  /** Resolves a bearer token to a principal, or throws a 401 error saying why. */
+  async authenticate(token: string | undefined, now = Date.now()): Promise<Principal> {
+    if (!token) {
+      throw new LlmopsError(
+        'missing_api_key',
+        'No API key provided. Send it as "Authorization: Bearer <key>" (or "x-api-key: <key>").',
+      );
+    }
+    const hash = hashKey(token);
+    if (this.adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) {
+      return { kind: 'admin', keyId: null, name: 'admin', allows: () => true, metadata: null };
+    }
+    const fromConfig = this.staticKeys.get(hash);
+    if (fromConfig) return fromConfig;
+
+    let hit = this.cache.get(hash);
+    if (!hit || now - hit.at > CACHE_TTL_MS) {
+      const rec = await this.store.findKeyByHash(hash);
+      if (!rec) {
+        this.cache.delete(hash);
+        throw new LlmopsError('invalid_api_key', `Incorrect API key provided: ${redact(token)}.`);
+      }
+      hit = { rec, principal: principalFor(rec), at: now };
+      this.cache.set(hash, hit);
+    }
+    const { rec } = hit;
+    if (rec.revoked_at !== null && rec.revoked_at <= now) {
+      throw new LlmopsError('revoked_api_key', `The API key ${rec.key_prefix}… ("${rec.name}") has been revoked.`);
+    }
+    if (rec.expires_at !== null && rec.expires_at <= now) {
+      throw new LlmopsError(
+        'expired_api_key',
+        `The API key ${rec.key_prefix}… ("${rec.name}") expired at ${new Date(rec.expires_at).toISOString()}.`,
+      );
+    }
+    this.touch(rec.id, now);
+    return hit.principal;
+  }
+
+  /** Creates a key; the secret is returned once and never stored. */
+  async create(input: CreateKeyInput, now = Date.now()): Promise<{ key: string; record: PublicKey }> {
+    const secret = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+    const rec: KeyRecord = {
+      id: `key_${randomBytes(8).toString('hex')}`,
+      name: input.name,
+      key_hash: hashKey(secret),
+      key_prefix: secret.slice(0, KEY_PREFIX.length + 4),
+      models: input.models ?? null,
+      metadata: input.metadata ?? null,
+      created_at: now,
+      expires_at: input.expiresAt ?? null,
+      revoked_at: null,
+      last_used_at: null,
+    };
+    await this.store.createKey(rec);
+    return { key: secret, record: publicKey(rec) };
+  }
+
+  async list(): Promise<PublicKey[]> {
+    return (await this.store.listKeys()).map(publicKey);
+  }
+
+  async get(id: string): Promise<PublicKey | undefined> {
+    const k = await this.store.getKey(id);
+    return k ? publicKey(k) : undefined;
+  }
+
+  /** Revokes a key; effective at once on this instance, within the cache TTL on others. */
+  async revoke(id: string, now = Date.now()): Promise<boolean> {
+    const changed = await this.store.revokeKey(id, now);
+    for (const [hash, entry] of this.cache) if (entry.rec.id === id) this.cache.delete(hash);
+    return changed;
+  }
+
+  private touch(id: string, now: number): void {
+    this.touched.set(id, now);
+    if (!this.touchTimer) {
+      this.touchTimer = setTimeout(() => void this.flushTouches(), TOUCH_FLUSH_MS);
+      this.touchTimer.unref();
+    }
+  }
+
+  /** Writes pending `last_used_at` updates. */
+  async flushTouches(): Promise<void> {
+    if (this.touchTimer) clearTimeout(this.touchTimer);
+    this.touchTimer = undefined;
+    if (this.touched.size === 0) return;
+    const batch = new Map(this.touched);
+    this.touched.clear();
+    try {
+      await this.store.touchKeys(batch);
+    } catch (err) {
+      this.log.warn('could not record key last_used_at', { err });
+    }
+  }
+}
+
+function redact(token: string): string {
+  return token.length <= 8 ? '****' : `${token.slice(0, 4)}****${token.slice(-4)}`;
+}

@@ -1,0 +1,70 @@
+/**
+ * The typed context one request carries through the pipeline, and the framework-free
+ * view of the HTTP exchange that stages use to read the request and write the answer.
+ */
+import type { ChatRequest, EmbeddingsRequest, Usage } from '../canonical.js';
+import type { LlmopsError } from '../errors.js';
+import type { InboundFormat } from '../inbound/types.js';
+import type { Principal } from '../keys/key-service.js';
+import type { ChatResult, EmbeddingsResult, StreamPart, WireFormat } from '../providers/types.js';
+import type { Attempted } from '../routing/executor.js';
+import type { Route } from '../routing/router.js';
+import type { AttemptRecord } from '../store/types.js';
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** The HTTP exchange as stages see it: no web-framework types. */
+export interface HttpExchange {
+  readonly headers: HeaderMap;
+  readonly body: unknown;
+  /** Aborted when the client disconnects before the answer is complete. */
+  readonly signal: AbortSignal;
+  readonly headersSent: boolean;
+  sendJson(status: number, body: string, headers: Record<string, string>): void;
+  startStream(headers: Record<string, string>): void;
+  /** Writes stream text; resolves when the socket can take more (backpressure). */
+  write(text: string): Promise<void>;
+  end(): void;
+}
+
+export interface RequestTags {
+  user: string | null;
+  feature: string | null;
+  session: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export type CallResult =
+  | { kind: 'chat'; value: ChatResult }
+  | { kind: 'embeddings'; value: EmbeddingsResult }
+  | { kind: 'stream'; first: IteratorResult<StreamPart>; rest: AsyncIterator<StreamPart>; attempt: Attempted<unknown> };
+
+export interface RequestContext {
+  /** Unique id of this call. */
+  readonly callId: string;
+  /** The trace this call belongs to (client-supplied or new). */
+  readonly traceId: string;
+  /** Wall-clock start, ms since epoch. */
+  readonly startedAt: number;
+  /** Monotonic start, from performance.now(). */
+  readonly t0: number;
+  readonly inbound: InboundFormat;
+  readonly http: HttpExchange;
+  principal?: Principal;
+  tags: RequestTags;
+  /** What the client asked for, in canonical form (set by parse). */
+  request?: { kind: 'chat'; body: ChatRequest; native?: { format: WireFormat; body: Record<string, unknown> } } | { kind: 'embeddings'; body: EmbeddingsRequest };
+  stream: boolean;
+  requestedModel: string | null;
+  route?: Route;
+  attempts: AttemptRecord[];
+  /** The provider and upstream model that answered. */
+  served?: { provider: string; model: string };
+  result?: CallResult;
+  usage?: Usage;
+  costUsd: number | null;
+  finishReason: string | null;
+  ttftMs: number | null;
+  error?: LlmopsError;
+  httpStatus: number;
+}

@@ -1,0 +1,163 @@
+/**
+ * Stage, respond: an onion stage that does its work on the way out. It writes the answer
+ * the later stages produced (JSON, or a stream pumped part by part with backpressure), or
+ * the error they threw, in the inbound format's shape. It settles usage (counted with the
+ * tokenizer when the provider reported none) and cost, so `record` sees the final state.
+ */
+import { contentText, type ChatRequest, type Usage } from '../canonical.js';
+import { asLlmopsError, retryAfterHeader } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PriceTable } from '../pricing/price-table.js';
+import type { StreamPart } from '../providers/types.js';
+import { countChatInputTokens, countTokens } from '../token-counter.js';
+import type { Stage } from './compose.js';
+import type { RequestContext } from './context.js';
+
+export interface RespondDeps {
+  prices: PriceTable;
+  log: Logger;
+}
+
+function estimateUsage(req: ChatRequest | undefined, outputText: string): Usage {
+  return {
+    inputTokens: req ? countChatInputTokens(req) : 0,
+    outputTokens: countTokens(outputText),
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    estimated: true,
+  };
+}
+
+/** Sets ctx.usage (estimating when missing) and ctx.costUsd. */
+function settle(ctx: RequestContext, deps: RespondDeps, outputText: () => string): void {
+  if (!ctx.usage) {
+    if (ctx.request?.kind === 'embeddings') {
+      const input = ctx.request.body.input;
+      const text = typeof input === 'string' ? input : Array.isArray(input) ? input.filter((x) => typeof x === 'string').join('\n') : '';
+      ctx.usage = { ...estimateUsage(undefined, ''), inputTokens: countTokens(text) };
+    } else {
+      ctx.usage = estimateUsage(ctx.request?.body as ChatRequest | undefined, outputText());
+    }
+  }
+  if (ctx.served) ctx.costUsd = deps.prices.cost(ctx.usage, ctx.served.model, ctx.served.provider);
+}
+
+function llmopsHeaders(ctx: RequestContext): Record<string, string> {
+  const h: Record<string, string> = { 'x-llmops-trace-id': ctx.traceId, 'x-llmops-cache': 'skip' };
+  if (ctx.served) {
+    h['x-llmops-provider'] = ctx.served.provider;
+    h['x-llmops-model'] = ctx.served.model;
+  }
+  if (ctx.costUsd !== null) h['x-llmops-cost-usd'] = ctx.costUsd.toFixed(8);
+  return h;
+}
+
+/** Collects what a stream said, for usage estimation and the trace. */
+class StreamTally {
+  text = '';
+  finish: string | null = null;
+  usage: Usage | undefined;
+  sawOutput = false;
+
+  add(p: StreamPart): void {
+    if (p.usage) this.usage = p.usage;
+    const choice = p.chunk?.choices[0];
+    if (!choice) return;
+    const d = choice.delta;
+    if (d.content) {
+      this.text += d.content;
+      this.sawOutput = true;
+    }
+    if (d.tool_calls) {
+      for (const tc of d.tool_calls) this.text += (tc.function?.name ?? '') + (tc.function?.arguments ?? '');
+      this.sawOutput = true;
+    }
+    if (choice.finish_reason) this.finish = choice.finish_reason;
+  }
+}
+
+export function respond(deps: RespondDeps): Stage<RequestContext> {
+  return async (ctx, next) => {
+    const http = ctx.http;
+    try {
+      await next();
+      const r = ctx.result;
+      if (!r) throw new Error('pipeline: no result after the route stage');
+      if (r.kind === 'chat') {
+        const msg = r.value.response.choices[0]?.message;
+        settle(ctx, deps, () => contentText(msg?.content ?? null) + (msg?.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join(''));
+        http.sendJson(200, ctx.inbound.renderChat(r.value, ctx.requestedModel ?? ''), llmopsHeaders(ctx));
+        ctx.httpStatus = 200;
+        return;
+      }
+      if (r.kind === 'embeddings') {
+        settle(ctx, deps, () => '');
+        http.sendJson(200, ctx.inbound.renderEmbeddings(r.value), llmopsHeaders(ctx));
+        ctx.httpStatus = 200;
+        return;
+      }
+      // Stream: the first part is in hand; from here no retry or fallback is possible.
+      const encoder = ctx.inbound.streamEncoder(ctx.requestedModel ?? '');
+      const tally = new StreamTally();
+      ctx.httpStatus = 200;
+      http.startStream({
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+        ...llmopsHeaders(ctx),
+      });
+      try {
+        let step = r.first;
+        while (!step.done) {
+          tally.add(step.value);
+          if (ctx.ttftMs === null && tally.sawOutput) ctx.ttftMs = round(performance.now() - ctx.t0);
+          const text = encoder.part(step.value);
+          if (text) await http.write(text);
+          step = await r.rest.next();
+        }
+        ctx.usage = tally.usage;
+        ctx.finishReason = tally.finish;
+        settle(ctx, deps, () => tally.text);
+        await http.write(encoder.end());
+      } catch (e) {
+        const err = asLlmopsError(e);
+        ctx.error = err;
+        ctx.httpStatus = err.code === 'client_closed_request' ? 499 : 200;
+        ctx.usage = tally.usage;
+        ctx.finishReason = tally.finish;
+        settle(ctx, deps, () => tally.text);
+        void r.rest.return?.();
+        if (err.code === 'internal_error') deps.log.error('stream failed', { trace_id: ctx.traceId, err: e });
+        if (err.code !== 'client_closed_request') {
+          const attempt = ctx.attempts[ctx.attempts.length - 1];
+          if (attempt) {
+            attempt.error_code = err.code;
+            attempt.error = err.message;
+          }
+          await http.write(encoder.error(err)).catch(() => undefined);
+        }
+      } finally {
+        r.attempt.release();
+        http.end();
+      }
+    } catch (e) {
+      const err = asLlmopsError(e);
+      ctx.error = err;
+      ctx.httpStatus = err.status;
+      if (err.code === 'internal_error') deps.log.error('request failed', { trace_id: ctx.traceId, err: e });
+      if (!http.headersSent && err.code !== 'client_closed_request') {
+        const headers = llmopsHeaders(ctx);
+        const retryAfter = retryAfterHeader(err);
+        if (retryAfter) headers['retry-after'] = retryAfter;
+        http.sendJson(err.status, ctx.inbound.errorBody(err), headers);
+      } else if (!http.headersSent) {
+        http.end();
+      }
+    }
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,56 @@
+/**
+ * Stage, route: resolve the model to a route, check the key may use it, and call the
+ * provider through the executor (strategy, retries, fallback, circuit breaker). For a
+ * stream, the first part is awaited inside the attempt, so failures before the first
+ * byte reaches the client are still retried or fallen back.
+ */
+import { LlmopsError } from '../errors.js';
+import { executeRoute, type ExecutorDeps } from '../routing/executor.js';
+import type { ModelRouter } from '../routing/router.js';
+import type { Stage } from './compose.js';
+import type { RequestContext } from './context.js';
+
+export function route(router: ModelRouter, executor: ExecutorDeps): Stage<RequestContext> {
+  return async (ctx, next) => {
+    const req = ctx.request;
+    if (!req) throw new Error('pipeline: route stage reached without a parsed request');
+    const model = req.body.model;
+    const r = router.resolve(model);
+    if (ctx.principal && !ctx.principal.allows(model)) {
+      throw new LlmopsError('model_not_allowed', `This API key ("${ctx.principal.name}") may not use the model '${model}'.`, {
+        param: 'model',
+      });
+    }
+    ctx.route = r;
+    const signal = ctx.http.signal;
+    if (req.kind === 'embeddings') {
+      const a = await executeRoute(r, executor, signal, ctx.attempts, (t, o) => t.provider.embeddings(req.body, t.model, o));
+      a.release();
+      ctx.served = { provider: a.target.provider.name, model: a.target.model };
+      ctx.result = { kind: 'embeddings', value: a.value };
+      ctx.usage = a.value.usage;
+    } else if (!ctx.stream) {
+      const a = await executeRoute(r, executor, signal, ctx.attempts, (t, o) =>
+        t.provider.chat(req.body, t.model, req.native ? { ...o, native: req.native } : o),
+      );
+      a.release();
+      ctx.served = { provider: a.target.provider.name, model: a.target.model };
+      ctx.result = { kind: 'chat', value: a.value };
+      ctx.usage = a.value.usage;
+      ctx.finishReason = a.value.response.choices[0]?.finish_reason ?? null;
+    } else {
+      const a = await executeRoute(r, executor, signal, ctx.attempts, async (t, o) => {
+        const rest = await t.provider.chatStream(req.body, t.model, req.native ? { ...o, native: req.native } : o);
+        try {
+          return { rest, first: await rest.next() };
+        } catch (err) {
+          void rest.return?.();
+          throw err;
+        }
+      });
+      ctx.served = { provider: a.target.provider.name, model: a.target.model };
+      ctx.result = { kind: 'stream', first: a.value.first, rest: a.value.rest, attempt: a };
+    }
+    await next();
+  };
+}

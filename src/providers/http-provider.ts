@@ -1,0 +1,146 @@
+/**
+ * The shared HTTP executor: runs a {@link WireAdapter} over a keep-alive undici pool, with
+ * the time-to-first-byte timeout, abort on client disconnect, SSE framing and error mapping
+ * done once for every HTTP provider.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import type { ChatRequest, EmbeddingsRequest } from '../canonical.js';
+import { LlmopsError } from '../errors.js';
+import { parseSse, SseTruncatedError } from '../sse.js';
+import type {
+  CallOptions,
+  ChatResult,
+  EmbeddingsResult,
+  HttpRequestSpec,
+  Provider,
+  ProviderType,
+  StreamPart,
+  WireAdapter,
+} from './types.js';
+import { transportError } from './upstream-error.js';
+
+export interface HttpProviderOptions {
+  name: string;
+  type: ProviderType;
+  adapter: WireAdapter;
+  /** Max open connections per upstream origin. */
+  connections?: number;
+}
+
+type ResponseData = Dispatcher.ResponseData;
+
+export class HttpProvider implements Provider {
+  readonly name: string;
+  readonly type: ProviderType;
+  private readonly adapter: WireAdapter;
+  private readonly agent: Agent;
+
+  constructor(opts: HttpProviderOptions) {
+    this.name = opts.name;
+    this.type = opts.type;
+    this.adapter = opts.adapter;
+    this.agent = new Agent({
+      connections: opts.connections ?? 256,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      // Streams may pause for a long time between tokens; the total timeout bounds them.
+      bodyTimeout: 0,
+    });
+  }
+
+  async chat(req: ChatRequest, model: string, opts: CallOptions): Promise<ChatResult> {
+    const res = await this.send(this.adapter.chatRequest(req, model, false, opts.native), opts);
+    const body = await this.readJson(res, opts);
+    return this.adapter.chatResponse(body, model);
+  }
+
+  async chatStream(req: ChatRequest, model: string, opts: CallOptions): Promise<AsyncIterator<StreamPart>> {
+    const res = await this.send(this.adapter.chatRequest(req, model, true, opts.native), opts);
+    const decoder = this.adapter.streamDecoder(model, req);
+    const name = this.name;
+    async function* parts(): AsyncGenerator<StreamPart> {
+      try {
+        for await (const ev of parseSse(res.body)) {
+          for (const part of decoder.event(ev)) yield part;
+        }
+        for (const part of decoder.end()) yield part;
+      } catch (err) {
+        if (err instanceof LlmopsError) throw err;
+        if (err instanceof SseTruncatedError) {
+          throw new LlmopsError('upstream_stream_error', `${name}: the upstream stream was cut off mid-event`, {
+            provider: name,
+            cause: err,
+          });
+        }
+        const e = transportError(name, err, opts.signal);
+        if (e.code === 'client_closed_request') throw e;
+        throw new LlmopsError('upstream_stream_error', `${name}: the upstream stream broke (${e.message})`, {
+          provider: name,
+          cause: err,
+        });
+      } finally {
+        if (!res.body.destroyed) res.body.destroy();
+      }
+    }
+    return parts();
+  }
+
+  async embeddings(req: EmbeddingsRequest, model: string, opts: CallOptions): Promise<EmbeddingsResult> {
+    const build = this.adapter.embeddingsRequest;
+    const parse = this.adapter.embeddingsResponse;
+    if (!build || !parse) {
+      throw new LlmopsError('unsupported_parameter', `provider '${this.name}' (${this.type}) does not offer embeddings`, {
+        param: 'model',
+      });
+    }
+    const res = await this.send(build.call(this.adapter, req, model), opts);
+    return parse.call(this.adapter, await this.readJson(res, opts), model);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async send(spec: HttpRequestSpec, opts: CallOptions): Promise<ResponseData> {
+    let res: ResponseData;
+    try {
+      res = await request(spec.url, {
+        method: 'POST',
+        headers: spec.headers,
+        body: spec.body,
+        signal: opts.signal,
+        dispatcher: this.agent,
+        headersTimeout: opts.ttfbTimeoutMs,
+      });
+    } catch (err) {
+      throw transportError(this.name, err, opts.signal);
+    }
+    if (res.statusCode >= 400) {
+      let text = '';
+      try {
+        text = await res.body.text();
+      } catch (err) {
+        throw transportError(this.name, err, opts.signal);
+      }
+      throw this.adapter.error(res.statusCode, text, res.headers);
+    }
+    return res;
+  }
+
+  private async readJson(res: ResponseData, opts: CallOptions): Promise<unknown> {
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      throw transportError(this.name, err, opts.signal);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new LlmopsError('upstream_bad_response', `${this.name}: the upstream answered with invalid JSON`, {
+        provider: this.name,
+        cause: err,
+      });
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Exponentially weighted moving average of each target's latency, for the `latency` strategy. */
+export class LatencyTracker {
+  private readonly ewma = new Map<string, number>();
+
+  constructor(private readonly alpha: number) {}
+
+  observe(key: string, ms: number): void {
+    const prev = this.ewma.get(key);
+    this.ewma.set(key, prev === undefined ? ms : prev + this.alpha * (ms - prev));
+  }
+
+  /** The current estimate, or undefined when the target was never measured. */
+  get(key: string): number | undefined {
+    return this.ewma.get(key);
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * The HTTP layer (Fastify): routes, body parsing and limits, and the adapter from Fastify's
+ * request/reply to the pipeline's framework-free {@link HttpExchange}. Inference routes
+ * hijack the reply and write the raw response, so streams go out without buffering.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
+import { openAIChat } from './inbound/openai-chat.js';
+import { openAIEmbeddings } from './inbound/openai-embeddings.js';
+import type { InboundFormat } from './inbound/types.js';
+import { parseBody } from './inbound/validation.js';
+import type { KeyService, Principal } from './keys/key-service.js';
+import type { Logger } from './logger.js';
+import { bearerToken } from './pipeline/authenticate.js';
+import type { HttpExchange, RequestContext } from './pipeline/context.js';
+import type { ModelRouter } from './routing/router.js';
+import { sseFrame } from './sse.js';
+import type { Store } from './store/types.js';
+import type { TraceSink } from './traces/trace-sink.js';
+
+export interface ServerDeps {
+  bodyLimit: number;
+  pipeline: (ctx: RequestContext) => Promise<void>;
+  keys: KeyService;
+  router: ModelRouter;
+  store: Store;
+  sink: TraceSink;
+  log: Logger;
+}
+
+const TRACE_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+/** The trace id a call joins: `x-llmops-trace-id`, else the W3C `traceparent` trace id, else a new one. */
+export function traceIdFor(headers: FastifyRequest['headers']): string {
+  const given = headers['x-llmops-trace-id'];
+  if (typeof given === 'string' && TRACE_ID_HEADER.test(given)) return given;
+  const tp = headers.traceparent;
+  if (typeof tp === 'string') {
+    const m = TRACEPARENT.exec(tp.trim());
+    if (m && m[1] !== '00000000000000000000000000000000') return m[1]!;
+  }
+  return randomBytes(16).toString('hex');
+}
+
+function exchange(req: FastifyRequest, res: ServerResponse, signal: AbortSignal): HttpExchange {
+  return {
+    headers: req.headers,
+    body: req.body,
+    signal,
+    get headersSent() {
+      return res.headersSent;
+    },
+    sendJson(status, body, headers) {
+      if (res.destroyed) return;
+      res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    },
+    startStream(headers) {
+      res.writeHead(200, headers);
+      res.flushHeaders();
+    },
+    write(text) {
+      if (res.destroyed || res.writableEnded) return Promise.resolve();
+      if (res.write(text)) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    },
+    end() {
+      if (!res.writableEnded) res.end();
+    },
+  };
+}
+
+function sendError(reply: FastifyReply, err: LlmopsError, inbound?: InboundFormat): void {
+  const body = inbound ? inbound.errorBody(err) : JSON.stringify(toOpenAIErrorBody(err));
+  void reply.code(err.status).type('application/json').send(body);
+}
+
+const CreateKeyBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  models: z.array(z.string().min(1)).nullable().optional(),
+  /** ISO date-time or ms since epoch. */
+  expires_at: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).nullable().optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimit,
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  });
+  const { log } = deps;
+  const inboundByPath: Record<string, InboundFormat> = {
+    '/v1/chat/completions': openAIChat,
+    '/v1/embeddings': openAIEmbeddings,
+  };
+
+  app.removeAllContentTypeParsers();
+  // Every body is read as JSON, whatever its content type (curl -d sends form encoding by default).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(new LlmopsError('invalid_json', 'The request body is empty; expected a JSON object.'), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new LlmopsError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: unknown, req, reply) => {
+    const code = (error as { code?: unknown }).code;
+    let err: LlmopsError;
+    if (error instanceof LlmopsError) err = error;
+    else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      err = new LlmopsError('request_too_large', `The request body is larger than the limit of ${deps.bodyLimit} bytes.`);
+    } else if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+      err = new LlmopsError('invalid_request', 'The Content-Length header does not match the body.');
+    } else {
+      err = asLlmopsError(error);
+      log.error('unhandled error in HTTP layer', { url: req.url, err: error });
+    }
+    sendError(reply, err, inboundByPath[req.url.split('?')[0] ?? '']);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    sendError(reply, new LlmopsError('not_found', `Unknown endpoint: ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  const runInference = (inbound: InboundFormat) => async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    const res = reply.raw;
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort(new LlmopsError('client_closed_request', 'the client closed the connection'));
+    });
+    const ctx: RequestContext = {
+      callId: randomBytes(8).toString('hex'),
+      traceId: traceIdFor(req.headers),
+      startedAt: Date.now(),
+      t0: performance.now(),
+      inbound,
+      http: exchange(req, res, abort.signal),
+      tags: { user: null, feature: null, session: null, metadata: null },
+      stream: false,
+      requestedModel: null,
+      attempts: [],
+      costUsd: null,
+      finishReason: null,
+      ttftMs: null,
+      httpStatus: 0,
+    };
+    try {
+      await deps.pipeline(ctx);
+    } catch (e) {
+      const err = asLlmopsError(e);
+      if (err.code === 'internal_error') log.error('request failed', { trace_id: ctx.traceId, err: e });
+      if (!res.headersSent && !res.destroyed) {
+        ctx.http.sendJson(err.status, inbound.errorBody(err), { 'x-llmops-trace-id': ctx.traceId });
+      } else if (!res.writableEnded) {
+        res.end();
+      }
+    }
+  };
+
+  for (const [path, inbound] of Object.entries(inboundByPath)) app.post(path, runInference(inbound));
+
+  const principalOf = async (req: FastifyRequest): Promise<Principal> => deps.keys.authenticate(bearerToken(req.headers));
+  const requireAdmin = async (req: FastifyRequest): Promise<Principal> => {
+    const p = await principalOf(req);
+    if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
+    return p;
+  };
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_req, reply) => {
+    try {
+      await deps.store.ping();
+      return { status: 'ready', store: deps.store.kind };
+    } catch (err) {
+      log.warn('readiness check failed', { err });
+      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, error: 'the store is not reachable' });
+    }
+  });
+
+  app.get('/v1/models', async (req) => {
+    const p = await principalOf(req);
+    const data = deps.router
+      .publicModels()
+      .filter(({ name }) => p.allows(name))
+      .map(({ name, route }) => ({
+        id: name,
+        object: 'model' as const,
+        created: 0,
+        owned_by: route.targets[0]?.provider.name ?? 'llmops',
+      }));
+    return { object: 'list', data };
+  });
+
+  app.post('/admin/keys', async (req, reply) => {
+    await requireAdmin(req);
+    const body = parseBody(CreateKeyBody, req.body);
+    const expiresAt = body.expires_at == null ? null : typeof body.expires_at === 'number' ? body.expires_at : Date.parse(body.expires_at);
+    const { key, record } = await deps.keys.create({ name: body.name, models: body.models, expiresAt, metadata: body.metadata });
+    return reply.code(201).send({ ...record, key });
+  });
+  app.get('/admin/keys', async (req) => {
+    await requireAdmin(req);
+    return { object: 'list', data: await deps.keys.list() };
+  });
+  app.get<{ Params: { id: string } }>('/admin/keys/:id', async (req) => {
+    await requireAdmin(req);
+    const k = await deps.keys.get(req.params.id);
+    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    return k;
+  });
+  const revoke = async (req: FastifyRequest<{ Params: { id: string } }>) => {
+    await requireAdmin(req);
+    const k = await deps.keys.get(req.params.id);
+    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    await deps.keys.revoke(req.params.id);
+    return { ...(await deps.keys.get(req.params.id)), revoked: true };
+  };
+  app.delete<{ Params: { id: string } }>('/admin/keys/:id', revoke);
+  app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke', revoke);
+
+  app.get<{ Querystring: { limit?: string; since?: string } }>('/api/traces', async (req) => {
+    await requireAdmin(req);
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 50) || 50));
+    const since = req.query.since === undefined ? undefined : Number(req.query.since);
+    return { object: 'list', data: await deps.store.listTraces({ limit, ...(since === undefined || Number.isNaN(since) ? {} : { since }) }) };
+  });
+
+  // Live feed of calls as they are recorded, as SSE (used by `llmops traces tail`).
+  app.get('/api/traces/stream', async (req, reply) => {
+    await requireAdmin(req);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    res.write(': connected\n\n');
+    const unsubscribe = deps.sink.subscribe((t) => res.write(sseFrame(JSON.stringify(t), 'trace')));
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    res.on('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
+  });
+
+  app.get<{ Params: { id: string } }>('/api/traces/:id', async (req) => {
+    await requireAdmin(req);
+    const calls = await deps.store.getTraceCalls(req.params.id);
+    if (calls.length > 0) return { trace_id: req.params.id, calls };
+    const call = await deps.store.getTrace(req.params.id);
+    if (!call) throw new LlmopsError('not_found', `No trace or call with id '${req.params.id}'.`);
+    return { trace_id: call.trace_id, calls: [call] };
+  });
+
+  return app;
+}

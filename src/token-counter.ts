@@ -1,0 +1,35 @@
+/**
+ * Token counting for when a provider reports no usage (and for the demo provider), with
+ * OpenAI's o200k_base encoding. The encoder's tables are loaded on first use only, so a
+ * gateway whose providers all report usage never pays their memory.
+ */
+import { createRequire } from 'node:module';
+import { contentText, type ChatRequest } from './canonical.js';
+
+type Encoder = { countTokens(text: string): number };
+let encoder: Encoder | undefined;
+
+function load(): Encoder {
+  encoder ??= createRequire(import.meta.url)('gpt-tokenizer') as Encoder;
+  return encoder;
+}
+
+export function countTokens(text: string): number {
+  return text.length === 0 ? 0 : load().countTokens(text);
+}
+
+/** Fixed cost OpenAI documents for an image at low detail; a floor when dimensions are unknown. */
+const IMAGE_TOKENS = 85;
+
+/** Input tokens of a chat request, counted the way OpenAI's cookbook does (3 per message, 3 to prime the reply). */
+export function countChatInputTokens(req: ChatRequest): number {
+  let n = 3;
+  for (const m of req.messages) {
+    n += 3 + countTokens(contentText(m.content));
+    if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'image_url') n += IMAGE_TOKENS;
+    if (m.name) n += 1 + countTokens(m.name);
+    for (const tc of m.tool_calls ?? []) n += 3 + countTokens(tc.function.name) + countTokens(tc.function.arguments);
+  }
+  if (req.tools?.length) n += countTokens(JSON.stringify(req.tools));
+  return n;
+}

@@ -1,0 +1,137 @@
+/**
+ * The trace sink: a bounded in-memory queue drained in batches by a background writer, so
+ * the request path never waits on the database. While the store fails, batches are kept
+ * and retried with backoff; past `maxQueue` new traces are dropped, counted and logged,
+ * never silently. `drain()` empties the queue on shutdown.
+ */
+import type { Logger } from '../logger.js';
+import type { Store, TraceRecord } from '../store/types.js';
+
+export interface TraceSinkOptions {
+  maxQueue: number;
+  batchSize: number;
+  flushMs: number;
+  log: Logger;
+  /** Longest backoff between retries while the store fails. */
+  maxBackoffMs?: number;
+}
+
+export interface TraceSinkStats {
+  queued: number;
+  written: number;
+  dropped: number;
+  writeFailures: number;
+}
+
+export type TraceListener = (t: TraceRecord) => void;
+
+export class TraceSink {
+  private queue: TraceRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private backoffMs = 0;
+  private closed = false;
+  private lastDropLog = 0;
+  private readonly listeners = new Set<TraceListener>();
+  readonly stats: TraceSinkStats = { queued: 0, written: 0, dropped: 0, writeFailures: 0 };
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: TraceSinkOptions,
+  ) {}
+
+  /** Queues a trace; never blocks, never throws. */
+  push(t: TraceRecord): void {
+    for (const l of this.listeners) {
+      try {
+        l(t);
+      } catch (err) {
+        this.opts.log.warn('trace listener failed', { err });
+      }
+    }
+    if (this.queue.length >= this.opts.maxQueue) {
+      this.stats.dropped++;
+      const now = Date.now();
+      if (now - this.lastDropLog > 5000) {
+        this.lastDropLog = now;
+        this.opts.log.error('trace queue full: traces are being dropped', {
+          dropped_total: this.stats.dropped,
+          max_queue: this.opts.maxQueue,
+        });
+      }
+      return;
+    }
+    this.queue.push(t);
+    this.stats.queued = this.queue.length;
+    this.schedule(this.queue.length >= this.opts.batchSize ? 0 : this.opts.flushMs);
+  }
+
+  /** Calls `listener` with every trace as it is recorded (for `traces tail`). */
+  subscribe(listener: TraceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed || this.writing) return;
+    if (this.timer) {
+      if (ms > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.writing = this.writeOnce().then(() => undefined).finally(() => {
+        this.writing = undefined;
+        if (this.queue.length > 0) this.schedule(this.backoffMs || (this.queue.length >= this.opts.batchSize ? 0 : this.opts.flushMs));
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Writes one batch; on failure the batch goes back to the front of the queue. */
+  private async writeOnce(): Promise<boolean> {
+    const batch = this.queue.splice(0, this.opts.batchSize);
+    if (batch.length === 0) return true;
+    try {
+      await this.store.insertTraces(batch);
+      this.stats.written += batch.length;
+      this.backoffMs = 0;
+      return true;
+    } catch (err) {
+      this.queue.unshift(...batch);
+      // Keep the bound while failing: what no longer fits is dropped (newest first) and counted.
+      if (this.queue.length > this.opts.maxQueue) {
+        const over = this.queue.length - this.opts.maxQueue;
+        this.queue.length = this.opts.maxQueue;
+        this.stats.dropped += over;
+      }
+      this.stats.writeFailures++;
+      this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 5000, Math.max(100, this.backoffMs * 2));
+      this.opts.log.error('trace write failed; will retry', { err, queued: this.queue.length, retry_in_ms: this.backoffMs });
+      return false;
+    } finally {
+      this.stats.queued = this.queue.length;
+    }
+  }
+
+  /**
+   * Writes everything queued, retrying failed writes until `timeoutMs` passes.
+   * Resolves with the number of traces that could not be written (0 on success).
+   */
+  async drain(timeoutMs = 30_000): Promise<number> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.writing) await this.writing;
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      if (!(await this.writeOnce())) await new Promise((r) => setTimeout(r, Math.min(this.backoffMs, Math.max(0, deadline - Date.now()))));
+    }
+    const lost = this.queue.length;
+    if (lost > 0) {
+      this.stats.dropped += lost;
+      this.opts.log.error('shutdown: traces could not be written before the drain timeout', { lost });
+    }
+    return lost;
+  }
+}
