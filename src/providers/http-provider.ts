@@ -101,29 +101,52 @@ export class HttpProvider implements Provider {
     await this.agent.close();
   }
 
+  /**
+   * Sends the request. The time-to-first-byte limit is our own timer (undici's
+   * `headersTimeout` only has one-second resolution); it stops once headers arrive.
+   */
   private async send(spec: HttpRequestSpec, opts: CallOptions): Promise<ResponseData> {
+    const ttfb = new AbortController();
+    const onAbort = (): void => ttfb.abort(opts.signal.reason);
+    if (opts.signal.aborted) onAbort();
+    else opts.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(
+      () =>
+        ttfb.abort(
+          new LlmopsError('upstream_timeout', `${this.name}: no response headers within ${opts.ttfbTimeoutMs} ms (time-to-first-byte timeout)`, {
+            provider: this.name,
+          }),
+        ),
+      opts.ttfbTimeoutMs,
+    );
     let res: ResponseData;
     try {
       res = await request(spec.url, {
         method: 'POST',
         headers: spec.headers,
         body: spec.body,
-        signal: opts.signal,
+        signal: ttfb.signal,
         dispatcher: this.agent,
-        headersTimeout: opts.ttfbTimeoutMs,
       });
     } catch (err) {
-      throw transportError(this.name, err, opts.signal);
+      opts.signal.removeEventListener('abort', onAbort);
+      throw transportError(this.name, err, ttfb.signal);
+    } finally {
+      clearTimeout(timer);
     }
     if (res.statusCode >= 400) {
       let text = '';
       try {
         text = await res.body.text();
       } catch (err) {
-        throw transportError(this.name, err, opts.signal);
+        throw transportError(this.name, err, ttfb.signal);
+      } finally {
+        opts.signal.removeEventListener('abort', onAbort);
       }
       throw this.adapter.error(res.statusCode, text, res.headers);
     }
+    // Once headers are in, the caller's signal still aborts the body through `ttfb`.
+    res.body.once('close', () => opts.signal.removeEventListener('abort', onAbort));
     return res;
   }
 
