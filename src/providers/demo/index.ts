@@ -13,6 +13,7 @@ import {
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatRequest,
+  type EmbeddingsRequest,
   type FinishReason,
   type ToolCall,
   type Usage,
@@ -223,7 +224,7 @@ export class DemoProvider implements Provider {
     return parts();
   }
 
-  async embeddings(req: { input: unknown; dimensions?: number }, model: string, opts: CallOptions): Promise<EmbeddingsResult> {
+  async embeddings(req: EmbeddingsRequest, model: string, opts: CallOptions): Promise<EmbeddingsResult> {
     await abortable(this.cfg.latency_ms ?? 0, opts.signal);
     const inputs = typeof req.input === 'string' ? [req.input] : Array.isArray(req.input) ? req.input : [String(req.input)];
     const dims = req.dimensions ?? 256;
@@ -231,7 +232,10 @@ export class DemoProvider implements Provider {
     const data = inputs.map((input, index) => {
       const text = typeof input === 'string' ? input : JSON.stringify(input);
       tokens += typeof input === 'string' ? countTokens(input) : Array.isArray(input) ? input.length : 1;
-      return { object: 'embedding' as const, index, embedding: embed(text, dims) };
+      const vector = embed(text, dims);
+      // base64 is what the official SDKs ask for by default: little-endian float32s.
+      const embedding = req.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+      return { object: 'embedding' as const, index, embedding };
     });
     return {
       response: { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } },
