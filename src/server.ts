@@ -114,7 +114,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     if (text.trim() === '') {
-      done(new LlmopsError('invalid_json', 'The request body is empty; expected a JSON object.'), undefined);
+      // An empty body is fine for GET/DELETE; endpoints that need one say so.
+      done(null, undefined);
       return;
     }
     try {

@@ -8,14 +8,6 @@ export interface SseEvent {
   data: string;
 }
 
-/** Raised when a stream ends in the middle of an event. */
-export class SseTruncatedError extends Error {
-  constructor(readonly pending: string) {
-    super('the upstream event stream ended in the middle of an event');
-    this.name = 'SseTruncatedError';
-  }
-}
-
 /**
  * Incremental SSE parser: feed it text, it returns the completed events.
  *
@@ -27,7 +19,6 @@ export class SseParser {
   private buffer = '';
   private eventName: string | undefined;
   private data: string[] = [];
-  private sawField = false;
 
   push(text: string): SseEvent[] {
     const out: SseEvent[] = [];
@@ -47,7 +38,11 @@ export class SseParser {
     return out;
   }
 
-  /** Ends the stream; throws {@link SseTruncatedError} when an event was left unfinished. */
+  /**
+   * Ends the stream. An event left without its closing blank line is still dispatched:
+   * some servers omit it after the last event. Whether the stream was complete is for the
+   * provider's decoder to judge (a missing `[DONE]` or `message_stop`, or half a JSON).
+   */
   end(): SseEvent[] {
     const out: SseEvent[] = [];
     if (this.buffer.length > 0) {
@@ -55,7 +50,7 @@ export class SseParser {
       this.buffer = '';
       if (rest.length > 0) this.line(rest, out);
     }
-    if (this.sawField && this.data.length > 0) throw new SseTruncatedError(this.data.join('\n'));
+    this.line('', out);
     return out;
   }
 
@@ -64,7 +59,6 @@ export class SseParser {
       if (this.data.length > 0) out.push({ event: this.eventName, data: this.data.join('\n') });
       this.data = [];
       this.eventName = undefined;
-      this.sawField = false;
       return;
     }
     if (line.charCodeAt(0) === 58 /* ':' */) return;
@@ -72,7 +66,6 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    this.sawField = true;
     if (field === 'data') this.data.push(value);
     else if (field === 'event') this.eventName = value;
   }

@@ -45,6 +45,9 @@ export function readTags(headers: HeaderMap, bodyUser: unknown, bodyMetadata: un
 
 export function parse(): Stage<RequestContext> {
   return async (ctx, next) => {
+    if (ctx.http.body === undefined) {
+      throw new LlmopsError('invalid_json', 'The request body is empty; expected a JSON object.');
+    }
     const parsed = ctx.inbound.parse(ctx.http.body);
     ctx.requestedModel = parsed.request.model;
     if (parsed.kind === 'chat') {

@@ -6,7 +6,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { ChatRequest, EmbeddingsRequest } from '../canonical.js';
 import { LlmopsError } from '../errors.js';
-import { parseSse, SseTruncatedError } from '../sse.js';
+import { parseSse } from '../sse.js';
 import type {
   CallOptions,
   ChatResult,
@@ -66,12 +66,6 @@ export class HttpProvider implements Provider {
         for (const part of decoder.end()) yield part;
       } catch (err) {
         if (err instanceof LlmopsError) throw err;
-        if (err instanceof SseTruncatedError) {
-          throw new LlmopsError('upstream_stream_error', `${name}: the upstream stream was cut off mid-event`, {
-            provider: name,
-            cause: err,
-          });
-        }
         const e = transportError(name, err, opts.signal);
         if (e.code === 'client_closed_request') throw e;
         throw new LlmopsError('upstream_stream_error', `${name}: the upstream stream broke (${e.message})`, {

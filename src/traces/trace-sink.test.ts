@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store, TraceRecord } from '../store/types.js';
+import { TraceSink } from './trace-sink.js';
+
+function trace(i: number): TraceRecord {
+  return {
+    id: `call-${i}`,
+    trace_id: `trace-${i}`,
+    started_at: 1_700_000_000_000 + i,
+    endpoint: 'chat',
+    key_id: 'k',
+    user_id: null,
+    feature: null,
+    session_id: null,
+    requested_model: 'm',
+    provider: 'p',
+    provider_model: 'm',
+    stream: false,
+    status: 'ok',
+    http_status: 200,
+    error_code: null,
+    error_message: null,
+    finish_reason: 'stop',
+    latency_ms: 1,
+    ttft_ms: null,
+    input_tokens: 1,
+    output_tokens: 1,
+    cached_tokens: 0,
+    cache_write_tokens: 0,
+    reasoning_tokens: 0,
+    tokens_estimated: false,
+    cost_usd: 0.001,
+    attempts: [{ provider: 'p', model: 'm', status: 200, latency_ms: 1 }],
+    metadata: null,
+  };
+}
+
+/** A store that fails while `down` is true. */
+function flaky(inner: Store): Store & { down: boolean } {
+  const s = Object.create(inner) as Store & { down: boolean };
+  s.down = true;
+  s.insertTraces = async (batch) => {
+    if (s.down) throw new Error('store unavailable');
+    return inner.insertTraces(batch);
+  };
+  return s;
+}
+
+describe('trace sink', () => {
+  it('writes in batches in the background and round-trips every field', async () => {
+    const store = new SqliteStore(':memory:');
+    const sink = new TraceSink(store, { maxQueue: 10_000, batchSize: 100, flushMs: 5, log: createLogger('silent') });
+    for (let i = 0; i < 250; i++) sink.push(trace(i));
+    expect(sink.stats.written).toBe(0); // push never waits on the store
+    await expect.poll(() => store.countTraces()).toBe(250);
+    expect(await store.getTrace('call-7')).toEqual(trace(7));
+  });
+
+  it('holds traces while the store is down, retries, and loses none', async () => {
+    const lines: string[] = [];
+    const store = flaky(new SqliteStore(':memory:'));
+    const sink = new TraceSink(store, { maxQueue: 1000, batchSize: 50, flushMs: 5, maxBackoffMs: 20, log: createLogger('error', (l) => void lines.push(l)) });
+    for (let i = 0; i < 300; i++) sink.push(trace(i));
+    await expect.poll(() => sink.stats.writeFailures).toBeGreaterThan(1);
+    expect(sink.stats.queued).toBe(300);
+    store.down = false;
+    await expect.poll(() => store.countTraces()).toBe(300);
+    expect(sink.stats.dropped).toBe(0);
+    expect(lines.some((l) => l.includes('trace write failed; will retry'))).toBe(true);
+  });
+
+  it('counts and logs what overflows a full queue, never silently', async () => {
+    const lines: string[] = [];
+    const store = flaky(new SqliteStore(':memory:'));
+    const sink = new TraceSink(store, { maxQueue: 100, batchSize: 10, flushMs: 5, maxBackoffMs: 20, log: createLogger('error', (l) => void lines.push(l)) });
+    for (let i = 0; i < 130; i++) sink.push(trace(i));
+    expect(sink.stats.dropped).toBe(30);
+    expect(lines.some((l) => l.includes('trace queue full'))).toBe(true);
+    store.down = false;
+    expect(await sink.drain(2000)).toBe(0);
+    expect(await store.countTraces()).toBe(100);
+  });
+
+  it('drain() writes everything queued before resolving', async () => {
+    const store = new SqliteStore(':memory:');
+    const sink = new TraceSink(store, { maxQueue: 100_000, batchSize: 1000, flushMs: 10_000, log: createLogger('silent') });
+    for (let i = 0; i < 5000; i++) sink.push(trace(i));
+    expect(await sink.drain()).toBe(0);
+    expect(await store.countTraces()).toBe(5000);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The built `llmops` binary as a real process: a bad config names the bad key and exits
+ * non-zero; `serve` prints a working curl; SIGTERM lets in-flight calls finish and drains
+ * every trace to SQLite before exit; `keys` and `traces tail` work against it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
+
+const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
+const ADMIN = 'sk-llmops-admin-process-test-000000';
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, cwd: cwd ?? PACKAGE_ROOT });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function serve(config: string, dir: string): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+  const file = join(dir, 'llmops.yaml');
+  writeFileSync(file, config);
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', file, '--port', '0'], {
+    env: { PATH: process.env.PATH, LLMOPS_ADMIN_KEY: ADMIN },
+    cwd: dir,
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 10_000);
+    const check = (): void => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+  });
+  return { child, url, out: () => out };
+}
+
+describe('llmops binary', () => {
+  it('rejects a bad config, naming the bad key, with a non-zero exit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-cfg-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'server:\n  prot: 8080\nmodels:\n  chat:\n    targets:\n      - provider: nowhere\n        model: x\n');
+    const r = await run(['serve', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("server: unknown key 'prot'");
+    const file2 = join(dir, 'bad2.yaml');
+    writeFileSync(file2, 'providers:\n  openai:\n    api_key: ${MISSING_KEY_FOR_TEST}\nmodels:\n  chat:\n    targets:\n      - provider: nowhere\n        model: x\n');
+    const r2 = await run(['serve', '--config', file2]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('providers.openai.api_key: environment variable MISSING_KEY_FOR_TEST is not set');
+    expect(r2.stderr).toContain("models.chat.targets.0.provider: unknown provider 'nowhere'");
+  });
+
+  it('serves, prints a curl that works, manages keys, tails traces, and drains every trace on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-proc-'));
+    const db = join(dir, 'data', 'llmops.db');
+    const { child, url, out } = await serve(
+      [
+        'server: { host: 127.0.0.1, shutdown_grace_ms: 5000 }',
+        `store: { url: "sqlite:${db}", trace_flush_ms: 50 }`,
+        'providers_from_env: false',
+        'providers:',
+        '  demo: { type: demo, latency_ms: 300 }',
+        'models:',
+        '  demo: { targets: [{ provider: demo, model: demo-chat }] }',
+      ].join('\n'),
+      dir,
+    );
+    // The printed curl, run by a shell, works.
+    const curl = /curl .*$/m.exec(out())![0];
+    const shell = await new Promise<string>((resolve) => {
+      const c = spawn('bash', ['-c', curl], { env: { PATH: process.env.PATH, LLMOPS_ADMIN_KEY: ADMIN }, cwd: dir });
+      let s = '';
+      c.stdout.on('data', (d: Buffer) => (s += d.toString()));
+      c.on('exit', () => resolve(s));
+    });
+    expect((JSON.parse(shell) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toContain('demo model');
+
+    const created = await run(['keys', 'create', '--name', 'cli-key', '--models', 'demo', '--url', url, '--json'], { LLMOPS_ADMIN_KEY: ADMIN });
+    expect(created.code).toBe(0);
+    const key = (JSON.parse(created.stdout) as { key: string; id: string });
+    const listed = await run(['keys', 'list', '--url', url], { LLMOPS_ADMIN_KEY: ADMIN });
+    expect(listed.stdout).toMatch(/ID\s+NAME\s+PREFIX/);
+    expect(listed.stdout).toContain('cli-key');
+
+    const tail = spawn(process.execPath, [CLI, 'traces', 'tail', '--url', url], { env: { PATH: process.env.PATH, LLMOPS_ADMIN_KEY: ADMIN } });
+    children.push(tail);
+    let tailed = '';
+    tail.stdout.on('data', (d: Buffer) => (tailed += d.toString()));
+    await new Promise((r) => setTimeout(r, 300));
+
+    const call = () =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json', 'x-llmops-feature': 'drain-test' },
+        body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status);
+    const inFlight = Array.from({ length: 20 }, call);
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    const statuses = await Promise.all(inFlight);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(tailed).toContain('demo → demo/demo-chat');
+    tail.kill();
+
+    const sqlite = new Database(db, { readonly: true });
+    const n = (sqlite.prepare("SELECT count(*) AS n FROM traces WHERE feature = 'drain-test'").get() as { n: number }).n;
+    const k = sqlite.prepare('SELECT last_used_at FROM keys WHERE id = ?').get(key.id) as { last_used_at: number | null };
+    sqlite.close();
+    expect(n).toBe(20);
+    expect(k.last_used_at).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * Virtual keys (admin API, hashing, expiry, revocation, model allow-lists, last_used_at)
+ * and bad input: every malformed request gets a precise OpenAI-shaped error, and the
+ * gateway keeps serving.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashKey } from '../../src/keys/key-service.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let t: TestGateway;
+
+beforeAll(async () => {
+  t = await startTestGateway({
+    server: { body_limit: '64kb' },
+    providers: { demo: {} },
+    models: {
+      demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] },
+      'demo-large': { targets: [{ provider: 'demo', model: 'demo-chat' }] },
+    },
+    keys: [{ name: 'from-config', key: 'sk-config-key-0123456789', models: ['demo'] }],
+  });
+});
+afterAll(() => t.close());
+
+const admin = (): Record<string, string> => ({ authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' });
+
+async function createKey(body: Record<string, unknown>): Promise<{ id: string; key: string; key_prefix: string }> {
+  const res = await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: admin(), body: JSON.stringify(body) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; key: string; key_prefix: string };
+}
+
+async function chatWith(key: string | undefined, body: unknown = { model: 'demo', messages: [{ role: 'user', content: 'hi' }] }, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${t.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function errorOf(res: Response): Promise<{ message: string; type: string; code: string; param: string | null }> {
+  const body = (await res.json()) as { error: { message: string; type: string; code: string; param: string | null } };
+  expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+  return body.error;
+}
+
+describe('virtual keys', () => {
+  it('creates a key that works, stores only its hash, and records last_used_at', async () => {
+    const k = await createKey({ name: 'team-a', metadata: { team: 'a' } });
+    expect(k.key).toMatch(/^sk-llmops-/);
+    expect(k.key.startsWith(k.key_prefix)).toBe(true);
+    const stored = await t.gw.store.getKey(k.id);
+    expect(stored?.key_hash).toBe(hashKey(k.key));
+    expect(JSON.stringify(stored)).not.toContain(k.key);
+    const list = (await (await fetch(`${t.url}/admin/keys`, { headers: admin() })).json()) as { data: Array<Record<string, unknown>> };
+    const listed = list.data.find((x) => x.id === k.id)!;
+    expect(listed.name).toBe('team-a');
+    expect(listed).not.toHaveProperty('key_hash');
+    expect(listed).not.toHaveProperty('key');
+
+    expect((await chatWith(k.key)).status).toBe(200);
+    await t.gw.keys.flushTouches();
+    expect((await t.gw.store.getKey(k.id))?.last_used_at).toBeGreaterThan(0);
+  });
+
+  it('answers 401 for a missing, wrong, revoked or expired key, in the OpenAI error shape', async () => {
+    const missing = await chatWith(undefined);
+    expect(missing.status).toBe(401);
+    expect((await errorOf(missing)).code).toBe('missing_api_key');
+
+    const wrong = await chatWith('sk-llmops-notarealkey000000000000');
+    expect(wrong.status).toBe(401);
+    const e = await errorOf(wrong);
+    expect(e).toMatchObject({ code: 'invalid_api_key', type: 'authentication_error' });
+    expect(e.message).not.toContain('sk-llmops-notarealkey000000000000');
+
+    const k = await createKey({ name: 'short-lived' });
+    expect((await chatWith(k.key)).status).toBe(200);
+    const del = await fetch(`${t.url}/admin/keys/${k.id}`, { method: 'DELETE', headers: admin() });
+    expect(del.status).toBe(200);
+    const revoked = await chatWith(k.key);
+    expect(revoked.status).toBe(401);
+    expect((await errorOf(revoked)).code).toBe('revoked_api_key');
+
+    const expired = await createKey({ name: 'expired', expires_at: Date.now() - 1000 });
+    const r = await chatWith(expired.key);
+    expect(r.status).toBe(401);
+    expect((await errorOf(r)).code).toBe('expired_api_key');
+  });
+
+  it('answers 403 for a model the key may not use, and lists only allowed models', async () => {
+    const k = await createKey({ name: 'limited', models: ['demo'] });
+    expect((await chatWith(k.key)).status).toBe(200);
+    const denied = await chatWith(k.key, { model: 'demo-large', messages: [{ role: 'user', content: 'x' }] });
+    expect(denied.status).toBe(403);
+    expect(await errorOf(denied)).toMatchObject({ code: 'model_not_allowed', type: 'permission_error', param: 'model' });
+    const models = (await (await fetch(`${t.url}/v1/models`, { headers: { authorization: `Bearer ${k.key}` } })).json()) as { data: Array<{ id: string }> };
+    expect(models.data.map((m) => m.id)).toEqual(['demo']);
+  });
+
+  it('supports glob model patterns and keys from config', async () => {
+    const k = await createKey({ name: 'globs', models: ['demo/*'] });
+    expect((await chatWith(k.key, { model: 'demo/anything', messages: [{ role: 'user', content: 'x' }] })).status).toBe(200);
+    expect((await chatWith(k.key)).status).toBe(403);
+    expect((await chatWith('sk-config-key-0123456789')).status).toBe(200);
+    expect((await chatWith('sk-config-key-0123456789', { model: 'demo-large', messages: [{ role: 'user', content: 'x' }] })).status).toBe(403);
+  });
+
+  it('accepts x-api-key as well as a bearer token', async () => {
+    const res = await chatWith(undefined, undefined, { 'x-api-key': t.adminKey });
+    expect(res.status).toBe(200);
+  });
+
+  it('keeps the admin API for the admin key only', async () => {
+    const k = await createKey({ name: 'normal' });
+    const res = await fetch(`${t.url}/admin/keys`, { headers: { authorization: `Bearer ${k.key}` } });
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).code).toBe('admin_required');
+    const badBody = await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: admin(), body: JSON.stringify({ name: '', models: 'demo' }) });
+    expect(badBody.status).toBe(400);
+    expect((await errorOf(badBody)).param).toBe('name');
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    ['malformed JSON', '{"model": "demo", "messages": [', 400, 'invalid_json', null],
+    ['an empty body', '', 400, 'invalid_json', null],
+    ['a body that is not an object', '[1,2,3]', 400, 'invalid_request', null],
+    ['a missing model', { messages: [{ role: 'user', content: 'x' }] }, 400, 'invalid_request', 'model'],
+    ['missing messages', { model: 'demo' }, 400, 'invalid_request', 'messages'],
+    ['an empty messages list', { model: 'demo', messages: [] }, 400, 'invalid_request', 'messages'],
+    ['an unknown role', { model: 'demo', messages: [{ role: 'wizard', content: 'x' }] }, 400, 'invalid_request', 'messages[0].role'],
+    ['a wrong type', { model: 'demo', messages: [{ role: 'user', content: 'x' }], temperature: 'hot' }, 400, 'invalid_request', 'temperature'],
+    ['an out-of-range value', { model: 'demo', messages: [{ role: 'user', content: 'x' }], temperature: 9 }, 400, 'invalid_request', 'temperature'],
+    ['a bad max_tokens', { model: 'demo', messages: [{ role: 'user', content: 'x' }], max_tokens: -5 }, 400, 'invalid_request', 'max_tokens'],
+    ['a tool message without tool_call_id', { model: 'demo', messages: [{ role: 'tool', content: 'x' }] }, 400, 'invalid_request', 'messages[0].tool_call_id'],
+    ['an unknown model', { model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] }, 404, 'model_not_found', 'model'],
+  ] as const)('%s → %i %s', async (_name, body, status, code, param) => {
+    const res = await chatWith(t.adminKey, body);
+    expect(res.status).toBe(status);
+    const e = await errorOf(res);
+    expect(e.code).toBe(code);
+    if (param !== null) expect(e.param).toBe(param);
+    expect(e.message.length).toBeGreaterThan(10);
+    expect(e.message).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('rejects a body over the limit with 413', async () => {
+    const huge = { model: 'demo', messages: [{ role: 'user', content: 'x'.repeat(100 * 1024) }] };
+    const res = await chatWith(t.adminKey, huge);
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).code).toBe('request_too_large');
+  });
+
+  it('rejects a bad x-llmops-metadata header', async () => {
+    const res = await chatWith(t.adminKey, undefined, { 'x-llmops-metadata': 'not json' });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).param).toBe('x-llmops-metadata');
+  });
+
+  it('answers unknown endpoints with 404 in the OpenAI shape', async () => {
+    const res = await fetch(`${t.url}/v1/completions-typo`, { method: 'POST', headers: admin(), body: '{}' });
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).code).toBe('not_found');
+  });
+
+  it('records failed calls as traces too, and keeps serving after all of the above', async () => {
+    const res = await chatWith(t.adminKey, { model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] });
+    const id = res.headers.get('x-llmops-trace-id')!;
+    await expect.poll(async () => (await t.gw.store.getTraceCalls(id)).length).toBe(1);
+    const [trace] = await t.gw.store.getTraceCalls(id);
+    expect(trace).toMatchObject({ status: 'error', http_status: 404, error_code: 'model_not_found', requested_model: 'gpt-17' });
+    expect((await chatWith(t.adminKey)).status).toBe(200);
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    expect(await (await fetch(`${t.url}/ready`)).json()).toMatchObject({ status: 'ready' });
+  });
+
+  it('reads tags from headers and the body into the trace', async () => {
+    const res = await chatWith(
+      t.adminKey,
+      { model: 'demo', messages: [{ role: 'user', content: 'x' }], user: 'body-user', metadata: { plan: 'pro' } },
+      { 'x-llmops-feature': 'search', 'x-llmops-session': 's-1', 'x-llmops-metadata': '{"ab":"b"}', 'x-llmops-trace-id': 'app-trace-42' },
+    );
+    expect(res.headers.get('x-llmops-trace-id')).toBe('app-trace-42');
+    await expect.poll(async () => (await t.gw.store.getTraceCalls('app-trace-42')).length).toBe(1);
+    const [trace] = await t.gw.store.getTraceCalls('app-trace-42');
+    expect(trace).toMatchObject({ user_id: 'body-user', feature: 'search', session_id: 's-1', metadata: { plan: 'pro', ab: 'b' } });
+    expect(trace!.cost_usd).toBeGreaterThan(0);
+    expect(trace!.input_tokens).toBeGreaterThan(0);
+  });
+
+  it('joins a W3C traceparent trace id', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await chatWith(t.adminKey, undefined, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    expect(res.headers.get('x-llmops-trace-id')).toBe(traceId);
+  });
+});
