@@ -43,6 +43,9 @@ program
     const config = loadOrExit(opts.config);
     const admin = resolveAdminKey(config);
     const gw = createGateway({ config, adminKey: admin.key });
+    // A bug in one request must not take the gateway (and every other request) down.
+    process.on('unhandledRejection', (err) => gw.log.error('unhandled rejection', { err }));
+    process.on('uncaughtException', (err) => gw.log.error('uncaught exception', { err }));
     let url: string;
     try {
       url = await gw.listen(opts.port ?? config.server.port, opts.host ?? config.server.host);

@@ -328,4 +328,17 @@ describe('streaming faults', () => {
     const t = await traceOf(g, res);
     expect(t).toMatchObject({ status: 'error', error_code: 'client_closed_request', http_status: 499 });
   });
+
+  it('a client that gives up on a non-streaming call aborts the upstream request too', async () => {
+    const g = await gateway();
+    primary.enqueue({ text: 'late', delayMs: 400 });
+    const abortedBefore = primary.aborted;
+    const ctl = new AbortController();
+    const pending = chat(g, {}, { signal: ctl.signal }).catch((err: unknown) => err);
+    await expect.poll(() => primary.requests.length).toBe(1);
+    ctl.abort();
+    await pending;
+    await expect.poll(() => primary.aborted, { timeout: 3000 }).toBe(abortedBefore + 1);
+    expect(secondary.requests).toHaveLength(0);
+  });
 });
