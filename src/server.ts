@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
+import { anthropicMessages } from './inbound/anthropic-messages.js';
 import { openAIChat } from './inbound/openai-chat.js';
 import { openAIEmbeddings } from './inbound/openai-embeddings.js';
 import type { InboundFormat } from './inbound/types.js';
@@ -107,6 +108,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const inboundByPath: Record<string, InboundFormat> = {
     '/v1/chat/completions': openAIChat,
     '/v1/embeddings': openAIEmbeddings,
+    '/v1/messages': anthropicMessages,
   };
 
   app.removeAllContentTypeParsers();

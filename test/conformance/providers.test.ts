@@ -305,8 +305,15 @@ describe.each(PROVIDER_CASES)('provider conformance: $name', (pc) => {
     await expect.poll(() => mock.aborted, { timeout: 2000 }).toBe(abortedBefore + 1);
   });
 
-  it.runIf(pc.supports.embeddings)('creates embeddings', async () => {
-    const r = await provider.embeddings({ model: 'x', input: ['alpha', 'beta'] }, pc.model, opts());
+  it(pc.supports.embeddings ? 'creates embeddings' : 'refuses embeddings with a clear error', async () => {
+    const call = provider.embeddings({ model: 'x', input: ['alpha', 'beta'] }, pc.model, opts());
+    if (!pc.supports.embeddings) {
+      const err = await rejection(call);
+      expect(err.code).toBe('unsupported_parameter');
+      expect(err.message).toContain('does not offer embeddings');
+      return;
+    }
+    const r = await call;
     expect(r.response.object).toBe('list');
     expect(r.response.data).toHaveLength(2);
     expect(r.response.data[1]?.index).toBe(1);
