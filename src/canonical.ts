@@ -141,6 +141,8 @@ export interface Usage {
   reasoningTokens: number;
   /** True when counted by llmops' tokenizer because the provider reported none. */
   estimated: boolean;
+  /** The call's cost in USD when the provider reports it (e.g. OpenRouter's `usage.cost`). */
+  providerCostUsd?: number;
 }
 
 export interface EmbeddingsRequest {
@@ -161,7 +163,7 @@ export interface EmbeddingsResponse {
 
 export function usageFromOpenAI(u: OpenAIUsage | null | undefined): Usage | undefined {
   if (!u) return undefined;
-  return {
+  const usage: Usage = {
     inputTokens: u.prompt_tokens ?? 0,
     outputTokens: u.completion_tokens ?? 0,
     cachedInputTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
@@ -169,6 +171,9 @@ export function usageFromOpenAI(u: OpenAIUsage | null | undefined): Usage | unde
     reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
     estimated: false,
   };
+  const cost = (u as { cost?: unknown }).cost;
+  if (typeof cost === 'number' && Number.isFinite(cost) && cost >= 0) usage.providerCostUsd = cost;
+  return usage;
 }
 
 export function usageToOpenAI(u: Usage): OpenAIUsage {

@@ -21,6 +21,7 @@ import { ModelRouter } from './routing/router.js';
 import { buildServer } from './server.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
+import { CaptureSettings } from './traces/capture.js';
 import { TraceSink } from './traces/trace-sink.js';
 
 export interface GatewayOptions {
@@ -72,7 +73,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ...(opts.random ? { random: opts.random } : {}),
   };
   const prices = new PriceTable(loadBuiltinPrices(), config.pricing);
-  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log });
+  const capture = new CaptureSettings(config.traces.capture);
+  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment });
   const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log });
 
   let closing: Promise<void> | undefined;

@@ -33,18 +33,26 @@ export interface ServerDeps {
 }
 
 const TRACE_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
 
-/** The trace id a call joins: `x-llmops-trace-id`, else the W3C `traceparent` trace id, else a new one. */
-export function traceIdFor(headers: FastifyRequest['headers']): string {
-  const given = headers['x-llmops-trace-id'];
-  if (typeof given === 'string' && TRACE_ID_HEADER.test(given)) return given;
+/**
+ * The trace a call joins: `x-llmops-trace-id`, else the W3C `traceparent` trace id, else a
+ * new one; and the caller's span id from `traceparent` as the call's parent.
+ */
+export function traceContextFor(headers: FastifyRequest['headers']): { traceId: string; parentId: string | null } {
+  let parentId: string | null = null;
+  let fromParent: string | undefined;
   const tp = headers.traceparent;
   if (typeof tp === 'string') {
     const m = TRACEPARENT.exec(tp.trim());
-    if (m && m[1] !== '00000000000000000000000000000000') return m[1]!;
+    if (m && m[1] !== '00000000000000000000000000000000' && m[2] !== '0000000000000000') {
+      fromParent = m[1];
+      parentId = m[2]!;
+    }
   }
-  return randomBytes(16).toString('hex');
+  const given = headers['x-llmops-trace-id'];
+  if (typeof given === 'string' && TRACE_ID_HEADER.test(given)) return { traceId: given, parentId };
+  return { traceId: fromParent ?? randomBytes(16).toString('hex'), parentId };
 }
 
 function exchange(req: FastifyRequest, res: ServerResponse, signal: AbortSignal): HttpExchange {
@@ -153,9 +161,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort(new LlmopsError('client_closed_request', 'the client closed the connection'));
     });
+    const { traceId, parentId } = traceContextFor(req.headers);
     const ctx: RequestContext = {
       callId: randomBytes(8).toString('hex'),
-      traceId: traceIdFor(req.headers),
+      traceId,
+      parentId,
       startedAt: Date.now(),
       t0: performance.now(),
       inbound,
@@ -165,6 +175,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       requestedModel: null,
       attempts: [],
       costUsd: null,
+      cost: null,
+      costSource: null,
       finishReason: null,
       ttftMs: null,
       httpStatus: 0,

@@ -169,7 +169,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     source = 'inline';
   }
   const problems: string[] = [];
-  const interpolated = interpolateEnv(document ?? {}, env, [], problems);
+  const interpolated = interpolateEnv(document ?? {}, env, [], problems) as Record<string, unknown>;
+  if (interpolated && typeof interpolated === 'object' && interpolated.environment === undefined && env.LLMOPS_ENV) {
+    interpolated.environment = env.LLMOPS_ENV;
+  }
   const parsed = ConfigSchema.safeParse(interpolated);
   if (!parsed.success) throw new ConfigError([...problems, ...issuesToProblems(parsed.error)], source);
   const raw = parsed.data;

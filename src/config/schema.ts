@@ -168,7 +168,34 @@ export const StoreSchema = z.strictObject({
   trace_flush_ms: z.number().int().positive().default(100),
 });
 
+export const CapturePolicySchema = z.enum(['full', 'metadata', 'redacted']);
+
+export const TracesSchema = z.strictObject({
+  capture: z
+    .strictObject({
+      /** full: request and answer stored; metadata: no payloads; redacted: payloads with the patterns below masked. */
+      default: CapturePolicySchema.default('full'),
+      /** Per key name or key id. */
+      by_key: z.record(z.string(), CapturePolicySchema).default({}),
+      /** Per requested model name. */
+      by_model: z.record(z.string(), CapturePolicySchema).default({}),
+      /** Regexes masked under `redacted`, in addition to the built-in ones (emails, card numbers, keys, ...). */
+      redact: z
+        .array(z.strictObject({ name: z.string().regex(/^[A-Z0-9_]+$/i), pattern: z.string().min(1) }))
+        .default([]),
+      /** Payloads larger than this (as JSON) are stored truncated, marked as such. */
+      max_payload_bytes: ByteSize.default(256 * 1024),
+    })
+    .prefault({}),
+  /** Traces older than this many days are deleted by a background job; 0 keeps them forever. */
+  retention_days: z.number().int().min(0).default(30),
+});
+export type TracesConfig = z.infer<typeof TracesSchema>;
+
 export const ConfigSchema = z.strictObject({
+  /** Recorded with every trace (e.g. production, staging). */
+  environment: z.string().min(1).default('development'),
+  traces: TracesSchema.prefault({}),
   server: ServerSchema.prefault({}),
   store: StoreSchema.prefault({}),
   /** Add providers whose API keys are in the environment (OPENAI_API_KEY, ...). */

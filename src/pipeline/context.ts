@@ -9,7 +9,7 @@ import type { Principal } from '../keys/key-service.js';
 import type { ChatResult, EmbeddingsResult, StreamPart, WireFormat } from '../providers/types.js';
 import type { Attempted } from '../routing/executor.js';
 import type { Route } from '../routing/router.js';
-import type { AttemptRecord } from '../store/types.js';
+import type { AttemptRecord, CostDetails } from '../store/types.js';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -44,6 +44,8 @@ export interface RequestContext {
   readonly callId: string;
   /** The trace this call belongs to (client-supplied or new). */
   readonly traceId: string;
+  /** The caller's span, from a W3C `traceparent`. */
+  readonly parentId: string | null;
   /** Wall-clock start, ms since epoch. */
   readonly startedAt: number;
   /** Monotonic start, from performance.now(). */
@@ -63,8 +65,12 @@ export interface RequestContext {
   result?: CallResult;
   usage?: Usage;
   costUsd: number | null;
+  cost: CostDetails | null;
+  costSource: 'provider' | 'price_table' | null;
   finishReason: string | null;
   ttftMs: number | null;
+  /** The answer as the trace keeps it (before the capture policy applies). */
+  output?: unknown;
   error?: LlmopsError;
   httpStatus: number;
 }

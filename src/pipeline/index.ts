@@ -7,29 +7,27 @@
 import type { KeyService } from '../keys/key-service.js';
 import type { ExecutorDeps } from '../routing/executor.js';
 import type { ModelRouter } from '../routing/router.js';
-import type { TraceSink } from '../traces/trace-sink.js';
 import { authenticate } from './authenticate.js';
 import { compose, type Stage } from './compose.js';
 import type { RequestContext } from './context.js';
 import { parse } from './parse.js';
-import { record } from './record.js';
+import { record, type RecordDeps } from './record.js';
 import { respond, type RespondDeps } from './respond.js';
 import { route } from './route.js';
 
 export const STAGE_NAMES = ['authenticate', 'record', 'respond', 'parse', 'route'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
-export interface PipelineDeps extends RespondDeps {
+export interface PipelineDeps extends RespondDeps, RecordDeps {
   keys: KeyService;
   router: ModelRouter;
   executor: ExecutorDeps;
-  sink: TraceSink;
 }
 
 export function buildPipeline(deps: PipelineDeps): (ctx: RequestContext) => Promise<void> {
   const stages: Record<StageName, Stage<RequestContext>> = {
     authenticate: authenticate(deps.keys),
-    record: record(deps.sink),
+    record: record(deps),
     respond: respond(deps),
     parse: parse(),
     route: route(deps.router, deps.executor),

@@ -1,34 +1,97 @@
 /**
  * Stage, record: an onion stage that, after everything else ran, turns the context into
  * one trace record and hands it to the async trace sink (never waiting on the database).
+ * Payloads are kept according to the capture policy.
  */
+import type { ChatRequest } from '../canonical.js';
 import type { TraceRecord } from '../store/types.js';
+import type { CaptureSettings } from '../traces/capture.js';
 import type { TraceSink } from '../traces/trace-sink.js';
 import type { Stage } from './compose.js';
 import type { RequestContext } from './context.js';
 
-export function toTraceRecord(ctx: RequestContext, now = performance.now()): TraceRecord {
+export interface RecordDeps {
+  sink: TraceSink;
+  capture: CaptureSettings;
+  environment: string;
+}
+
+/** Request parameters that change the answer (OTel gen_ai.request.*), as the caller set them. */
+const PARAMS = [
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'seed',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning_effort',
+  'top_k',
+] as const;
+
+export function requestParams(req: RequestContext['request']): Record<string, unknown> | null {
+  if (!req) return null;
+  if (req.kind === 'embeddings') {
+    const b = req.body;
+    const out: Record<string, unknown> = {};
+    if (b.dimensions !== undefined) out.dimensions = b.dimensions;
+    if (b.encoding_format !== undefined) out.encoding_format = b.encoding_format;
+    return out;
+  }
+  const b: ChatRequest = req.body;
+  const out: Record<string, unknown> = {};
+  for (const k of PARAMS) if (b[k] !== undefined && b[k] !== null) out[k] = b[k];
+  if (b.response_format) out.response_format = b.response_format.type;
+  if (b.tools?.length) out.tools = b.tools.map((t) => t.function.name);
+  return out;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+export function toTraceRecord(ctx: RequestContext, deps: Omit<RecordDeps, 'sink'>, now = performance.now()): TraceRecord {
   const u = ctx.usage;
   const err = ctx.error;
+  const principal = ctx.principal;
+  const capture = deps.capture.policyFor(principal ? { name: principal.name, id: principal.keyId } : undefined, ctx.requestedModel);
   return {
     id: ctx.callId,
     trace_id: ctx.traceId,
+    parent_id: ctx.parentId,
+    kind: 'llm',
+    name: ctx.requestedModel ? `${ctx.inbound.endpoint} ${ctx.requestedModel}` : ctx.inbound.endpoint,
+    source: 'gateway',
     started_at: ctx.startedAt,
     endpoint: ctx.inbound.endpoint,
-    key_id: ctx.principal ? (ctx.principal.keyId ?? 'admin') : null,
+    environment: deps.environment,
+    key_id: principal ? (principal.keyId ?? 'admin') : null,
     user_id: ctx.tags.user,
     feature: ctx.tags.feature,
     session_id: ctx.tags.session,
     requested_model: ctx.requestedModel,
     provider: ctx.served?.provider ?? null,
     provider_model: ctx.served?.model ?? null,
+    prompt_name: null,
+    prompt_version: null,
+    prompt_variant: null,
+    request_params: requestParams(ctx.request),
+    cache_status: ctx.request ? 'skip' : null,
+    guardrails: null,
+    capture,
+    input_payload: deps.capture.serialize(capture, ctx.http.body),
+    output_payload: deps.capture.serialize(capture, ctx.output),
     stream: ctx.stream,
     status: err ? 'error' : 'ok',
     http_status: ctx.httpStatus,
     error_code: err?.code ?? null,
     error_message: err?.message ?? null,
     finish_reason: ctx.finishReason,
-    latency_ms: Math.round((now - ctx.t0) * 100) / 100,
+    latency_ms: round(now - ctx.t0),
     ttft_ms: ctx.ttftMs,
     input_tokens: u?.inputTokens ?? null,
     output_tokens: u?.outputTokens ?? null,
@@ -36,18 +99,24 @@ export function toTraceRecord(ctx: RequestContext, now = performance.now()): Tra
     cache_write_tokens: u?.cacheWriteTokens ?? null,
     reasoning_tokens: u?.reasoningTokens ?? null,
     tokens_estimated: u?.estimated ?? false,
+    usage: u
+      ? { input: u.inputTokens, output: u.outputTokens, cached_input: u.cachedInputTokens, cache_write: u.cacheWriteTokens, reasoning: u.reasoningTokens }
+      : null,
     cost_usd: ctx.costUsd,
+    cost: ctx.cost,
+    cost_source: ctx.costSource,
     attempts: ctx.attempts,
     metadata: ctx.tags.metadata,
+    attributes: null,
   };
 }
 
-export function record(sink: TraceSink): Stage<RequestContext> {
+export function record(deps: RecordDeps): Stage<RequestContext> {
   return async (ctx, next) => {
     try {
       await next();
     } finally {
-      sink.push(toTraceRecord(ctx));
+      deps.sink.push(toTraceRecord(ctx, deps));
     }
   };
 }

@@ -40,7 +40,15 @@ function settle(ctx: RequestContext, deps: RespondDeps, outputText: () => string
       ctx.usage = estimateUsage(ctx.request?.body as ChatRequest | undefined, outputText());
     }
   }
-  if (ctx.served) ctx.costUsd = deps.prices.cost(ctx.usage, ctx.served.model, ctx.served.provider);
+  if (!ctx.served) return;
+  ctx.cost = deps.prices.costDetails(ctx.usage, ctx.served.model, ctx.served.provider);
+  if (ctx.usage.providerCostUsd !== undefined) {
+    ctx.costUsd = ctx.usage.providerCostUsd;
+    ctx.costSource = 'provider';
+  } else if (ctx.cost) {
+    ctx.costUsd = ctx.cost.total;
+    ctx.costSource = 'price_table';
+  }
 }
 
 function llmopsHeaders(ctx: RequestContext): Record<string, string> {
@@ -53,9 +61,10 @@ function llmopsHeaders(ctx: RequestContext): Record<string, string> {
   return h;
 }
 
-/** Collects what a stream said, for usage estimation and the trace. */
+/** Collects what a stream said: the assembled message (for the trace) and the last usage. */
 class StreamTally {
-  text = '';
+  content = '';
+  readonly toolCalls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
   finish: string | null = null;
   usage: Usage | undefined;
   sawOutput = false;
@@ -66,14 +75,28 @@ class StreamTally {
     if (!choice) return;
     const d = choice.delta;
     if (d.content) {
-      this.text += d.content;
+      this.content += d.content;
       this.sawOutput = true;
     }
     if (d.tool_calls) {
-      for (const tc of d.tool_calls) this.text += (tc.function?.name ?? '') + (tc.function?.arguments ?? '');
+      for (const tc of d.tool_calls) {
+        const call = (this.toolCalls[tc.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+        if (tc.id) call.id = tc.id;
+        if (tc.function?.name) call.function.name += tc.function.name;
+        if (tc.function?.arguments) call.function.arguments += tc.function.arguments;
+      }
       this.sawOutput = true;
     }
     if (choice.finish_reason) this.finish = choice.finish_reason;
+  }
+
+  /** All generated text, for counting tokens when the provider reported none. */
+  text(): string {
+    return this.content + this.toolCalls.map((t) => t.function.name + t.function.arguments).join('');
+  }
+
+  message(): unknown {
+    return { role: 'assistant', content: this.content, ...(this.toolCalls.length ? { tool_calls: this.toolCalls } : {}) };
   }
 }
 
@@ -86,12 +109,16 @@ export function respond(deps: RespondDeps): Stage<RequestContext> {
       if (!r) throw new Error('pipeline: no result after the route stage');
       if (r.kind === 'chat') {
         const msg = r.value.response.choices[0]?.message;
+        ctx.output = r.value.response;
         settle(ctx, deps, () => contentText(msg?.content ?? null) + (msg?.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join(''));
         http.sendJson(200, ctx.inbound.renderChat(r.value, ctx.requestedModel ?? ''), llmopsHeaders(ctx));
         ctx.httpStatus = 200;
         return;
       }
       if (r.kind === 'embeddings') {
+        // Vectors are large and of no use in a trace: keep their shape only.
+        const first = r.value.response.data[0]?.embedding;
+        ctx.output = { object: 'list', count: r.value.response.data.length, dimensions: Array.isArray(first) ? first.length : null };
         settle(ctx, deps, () => '');
         http.sendJson(200, ctx.inbound.renderEmbeddings(r.value), llmopsHeaders(ctx));
         ctx.httpStatus = 200;
@@ -118,7 +145,8 @@ export function respond(deps: RespondDeps): Stage<RequestContext> {
         }
         ctx.usage = tally.usage;
         ctx.finishReason = tally.finish;
-        settle(ctx, deps, () => tally.text);
+        ctx.output = tally.message();
+        settle(ctx, deps, () => tally.text());
         await http.write(encoder.end());
       } catch (e) {
         const err = asLlmopsError(e);
@@ -126,7 +154,8 @@ export function respond(deps: RespondDeps): Stage<RequestContext> {
         ctx.httpStatus = err.code === 'client_closed_request' ? 499 : 200;
         ctx.usage = tally.usage;
         ctx.finishReason = tally.finish;
-        settle(ctx, deps, () => tally.text);
+        ctx.output = tally.message();
+        settle(ctx, deps, () => tally.text());
         void r.rest.return?.();
         if (err.code === 'internal_error') deps.log.error('stream failed', { trace_id: ctx.traceId, err: e });
         if (err.code !== 'client_closed_request') {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Usage } from '../canonical.js';
 import type { PriceConfig } from '../config/schema.js';
+import type { CostDetails } from '../store/types.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 
 export type Price = PriceConfig;
@@ -49,14 +50,24 @@ export class PriceTable {
 
   /** USD for a call's usage; `null` when the model has no price. */
   cost(usage: Usage, model: string, provider?: string): number | null {
+    return this.costDetails(usage, model, provider)?.total ?? null;
+  }
+
+  /**
+   * USD by part: uncached input, cached reads, cache writes and output (reasoning is part
+   * of output). Each token is charged once; `null` when the model has no price.
+   */
+  costDetails(usage: Usage, model: string, provider?: string): CostDetails | null {
     const p = this.lookup(model, provider);
     if (!p) return null;
     const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
     const written = Math.min(usage.cacheWriteTokens, usage.inputTokens - cached);
     const plain = usage.inputTokens - cached - written;
-    const usd =
-      plain * p.input + cached * (p.cached_input ?? p.input) + written * (p.cache_write ?? p.input) + usage.outputTokens * p.output;
-    return usd / 1_000_000;
+    const input = (plain * p.input) / 1e6;
+    const cachedUsd = (cached * (p.cached_input ?? p.input)) / 1e6;
+    const writeUsd = (written * (p.cache_write ?? p.input)) / 1e6;
+    const output = (usage.outputTokens * p.output) / 1e6;
+    return { input, cached_input: cachedUsd, cache_write: writeUsd, output, total: input + cachedUsd + writeUsd + output };
   }
 
   models(): string[] {

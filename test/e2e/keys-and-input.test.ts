@@ -186,13 +186,22 @@ describe('bad input', () => {
     await expect.poll(async () => (await t.gw.store.getTraceCalls('app-trace-42')).length).toBe(1);
     const [trace] = await t.gw.store.getTraceCalls('app-trace-42');
     expect(trace).toMatchObject({ user_id: 'body-user', feature: 'search', session_id: 's-1', metadata: { plan: 'pro', ab: 'b' } });
+    expect(trace).toMatchObject({ kind: 'llm', source: 'gateway', environment: 'development', capture: 'full', cache_status: 'skip', cost_source: 'price_table' });
+    expect(trace!.input_payload).toEqual({ model: 'demo', messages: [{ role: 'user', content: 'x' }], user: 'body-user', metadata: { plan: 'pro' } });
+    expect((trace!.output_payload as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toContain('demo model');
     expect(trace!.cost_usd).toBeGreaterThan(0);
+    expect(trace!.cost!.total).toBeCloseTo(trace!.cost_usd!, 15);
+    expect(trace!.cost!.input + trace!.cost!.output).toBeCloseTo(trace!.cost_usd!, 15);
+    expect(trace!.usage).toEqual({ input: trace!.input_tokens, output: trace!.output_tokens, cached_input: 0, cache_write: 0, reasoning: 0 });
     expect(trace!.input_tokens).toBeGreaterThan(0);
   });
 
-  it('joins a W3C traceparent trace id', async () => {
+  it('joins a W3C traceparent trace id, with the caller span as parent, and records request params', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const res = await chatWith(t.adminKey, undefined, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    const res = await chatWith(t.adminKey, { model: 'demo', messages: [{ role: 'user', content: 'x' }], temperature: 0.4, max_tokens: 20 }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
     expect(res.headers.get('x-llmops-trace-id')).toBe(traceId);
+    await expect.poll(async () => (await t.gw.store.getTraceCalls(traceId)).length).toBe(1);
+    const [trace] = await t.gw.store.getTraceCalls(traceId);
+    expect(trace).toMatchObject({ parent_id: '00f067aa0ba902b7', request_params: { temperature: 0.4, max_tokens: 20 } });
   });
 });

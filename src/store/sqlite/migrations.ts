@@ -15,8 +15,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE TABLE traces (
      id TEXT PRIMARY KEY,
      trace_id TEXT NOT NULL,
+     parent_id TEXT,
+     kind TEXT NOT NULL,
+     name TEXT,
+     source TEXT NOT NULL,
      started_at INTEGER NOT NULL,
      endpoint TEXT NOT NULL,
+     environment TEXT,
      key_id TEXT,
      user_id TEXT,
      feature TEXT,
@@ -24,6 +29,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      requested_model TEXT,
      provider TEXT,
      provider_model TEXT,
+     prompt_name TEXT,
+     prompt_version TEXT,
+     prompt_variant TEXT,
+     request_params TEXT,
+     cache_status TEXT,
+     guardrails TEXT,
+     capture TEXT NOT NULL,
+     input_payload TEXT,
+     output_payload TEXT,
      stream INTEGER NOT NULL,
      status TEXT NOT NULL,
      http_status INTEGER NOT NULL,
@@ -38,9 +52,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      cache_write_tokens INTEGER,
      reasoning_tokens INTEGER,
      tokens_estimated INTEGER NOT NULL,
+     usage TEXT,
      cost_usd REAL,
+     cost TEXT,
+     cost_source TEXT,
      attempts TEXT NOT NULL,
-     metadata TEXT
+     metadata TEXT,
+     attributes TEXT
    );
    CREATE INDEX traces_started_at ON traces (started_at);
    CREATE INDEX traces_trace_id ON traces (trace_id);

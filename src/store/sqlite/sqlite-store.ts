@@ -5,84 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { rowToTrace, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
 import type { KeyRecord, Store, TraceQuery, TraceRecord } from '../types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
-
-const TRACE_COLUMNS = [
-  'id',
-  'trace_id',
-  'started_at',
-  'endpoint',
-  'key_id',
-  'user_id',
-  'feature',
-  'session_id',
-  'requested_model',
-  'provider',
-  'provider_model',
-  'stream',
-  'status',
-  'http_status',
-  'error_code',
-  'error_message',
-  'finish_reason',
-  'latency_ms',
-  'ttft_ms',
-  'input_tokens',
-  'output_tokens',
-  'cached_tokens',
-  'cache_write_tokens',
-  'reasoning_tokens',
-  'tokens_estimated',
-  'cost_usd',
-  'attempts',
-  'metadata',
-] as const;
-
-function traceToRow(t: TraceRecord): unknown[] {
-  return [
-    t.id,
-    t.trace_id,
-    t.started_at,
-    t.endpoint,
-    t.key_id,
-    t.user_id,
-    t.feature,
-    t.session_id,
-    t.requested_model,
-    t.provider,
-    t.provider_model,
-    t.stream ? 1 : 0,
-    t.status,
-    t.http_status,
-    t.error_code,
-    t.error_message,
-    t.finish_reason,
-    t.latency_ms,
-    t.ttft_ms,
-    t.input_tokens,
-    t.output_tokens,
-    t.cached_tokens,
-    t.cache_write_tokens,
-    t.reasoning_tokens,
-    t.tokens_estimated ? 1 : 0,
-    t.cost_usd,
-    JSON.stringify(t.attempts),
-    t.metadata === null ? null : JSON.stringify(t.metadata),
-  ];
-}
-
-function rowToTrace(r: Row): TraceRecord {
-  return {
-    ...(r as unknown as TraceRecord),
-    stream: r.stream === 1,
-    tokens_estimated: r.tokens_estimated === 1,
-    attempts: JSON.parse(String(r.attempts)) as TraceRecord['attempts'],
-    metadata: r.metadata == null ? null : (JSON.parse(String(r.metadata)) as Record<string, unknown>),
-  };
-}
 
 function rowToKey(r: Row): KeyRecord {
   return {
@@ -113,10 +40,10 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.migrateSync();
     this.insertTrace = this.db.prepare(
-      `INSERT INTO traces (${TRACE_COLUMNS.join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`,
+      `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`,
     );
     this.insertMany = this.db.transaction((batch: readonly TraceRecord[]) => {
-      for (const t of batch) this.insertTrace.run(traceToRow(t));
+      for (const t of batch) this.insertTrace.run(traceToRow(t, true));
     });
   }
 
