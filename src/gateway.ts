@@ -18,11 +18,13 @@ import { CircuitBreaker } from './routing/circuit-breaker.js';
 import type { ExecutorDeps } from './routing/executor.js';
 import { LatencyTracker } from './routing/latency-tracker.js';
 import { ModelRouter } from './routing/router.js';
+import { createObservability, type Observability } from './otel/observability.js';
 import { buildServer } from './server.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { CaptureSettings } from './traces/capture.js';
 import { TraceSink } from './traces/trace-sink.js';
+import { TraceWriterThread, writerThreadAvailable } from './traces/trace-writer-thread.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -45,6 +47,8 @@ export interface Gateway {
   readonly router: ModelRouter;
   readonly breaker: CircuitBreaker;
   readonly log: Logger;
+  /** OTLP ingest/export and Prometheus metrics, per config. */
+  readonly observability: Observability;
   /** Starts listening; resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /** Graceful shutdown: in-flight requests finish (up to the grace period), traces drain, the store closes. */
@@ -55,7 +59,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const { config } = opts;
   const log = opts.log ?? createLogger(config.server.log_level);
   const store = opts.store ?? openStore(config.store.url);
-  const sink = new TraceSink(store, {
+  // Trace inserts run on a writer thread for a file or server store; in-memory SQLite has
+  // one connection only, so it writes in-thread (tests).
+  const threaded = !opts.store && !config.store.url.includes(':memory:') && writerThreadAvailable();
+  const writer = threaded ? new TraceWriterThread(config.store.url) : undefined;
+  const sink = new TraceSink(writer ?? store, {
     maxQueue: config.store.trace_queue_max,
     batchSize: config.store.trace_batch_size,
     flushMs: config.store.trace_flush_ms,
@@ -75,7 +83,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const prices = new PriceTable(loadBuiltinPrices(), config.pricing);
   const capture = new CaptureSettings(config.traces.capture);
   const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment });
-  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log });
+  const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
+  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, plugins: observability.plugins });
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
@@ -88,6 +97,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }
     const lost = await sink.drain();
     if (lost > 0) log.error('shutdown lost traces', { lost });
+    await writer?.close();
+    await observability.close();
     await keys.flushTouches();
     await Promise.all([...providers.values()].map((p) => p.close?.()));
     await store.close();
@@ -102,6 +113,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     router,
     breaker,
     log,
+    observability,
     async listen(port = config.server.port, host = config.server.host) {
       await app.listen({ port, host });
       const addr = app.server.address();

@@ -3,9 +3,9 @@
  * request/reply to the pipeline's framework-free {@link HttpExchange}. Inference routes
  * hijack the reply and write the raw response, so streams go out without buffering.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
@@ -30,10 +30,27 @@ export interface ServerDeps {
   store: Store;
   sink: TraceSink;
   log: Logger;
+  /** Route plugins from other modules (OTLP ingest, /metrics), each in its own encapsulated context. */
+  plugins?: readonly FastifyPluginAsync[];
 }
+
+/** Where the body parser keeps the body's text, so full capture stores it without re-serializing. */
+const RAW_BODY = Symbol('llmops.rawBody');
 
 const TRACE_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+
+/** 128 random bits as 32 hex digits (randomUUID draws from a cached entropy pool: cheap). */
+function newTraceId(): string {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+}
+
+/** A span id: 64 bits as 16 hex digits. */
+function newSpanId(): string {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(24, 32);
+}
 
 /**
  * The trace a call joins: `x-llmops-trace-id`, else the W3C `traceparent` trace id, else a
@@ -52,13 +69,14 @@ export function traceContextFor(headers: FastifyRequest['headers']): { traceId: 
   }
   const given = headers['x-llmops-trace-id'];
   if (typeof given === 'string' && TRACE_ID_HEADER.test(given)) return { traceId: given, parentId };
-  return { traceId: fromParent ?? randomBytes(16).toString('hex'), parentId };
+  return { traceId: fromParent ?? newTraceId(), parentId };
 }
 
 function exchange(req: FastifyRequest, res: ServerResponse, signal: AbortSignal): HttpExchange {
   return {
     headers: req.headers,
     body: req.body,
+    rawBody: (req as FastifyRequest & { [RAW_BODY]?: string })[RAW_BODY],
     signal,
     get headersSent() {
       return res.headersSent;
@@ -121,7 +139,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.removeAllContentTypeParsers();
   // Every body is read as JSON, whatever its content type (curl -d sends form encoding by default).
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (text.trim() === '') {
       // An empty body is fine for GET/DELETE; endpoints that need one say so.
@@ -129,6 +147,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       return;
     }
     try {
+      (req as FastifyRequest & { [RAW_BODY]?: string })[RAW_BODY] = text;
       done(null, JSON.parse(text));
     } catch (err) {
       done(new LlmopsError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`), undefined);
@@ -163,7 +182,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     });
     const { traceId, parentId } = traceContextFor(req.headers);
     const ctx: RequestContext = {
-      callId: randomBytes(8).toString('hex'),
+      callId: newSpanId(),
       traceId,
       parentId,
       startedAt: Date.now(),
@@ -285,6 +304,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (!call) throw new LlmopsError('not_found', `No trace or call with id '${req.params.id}'.`);
     return { trace_id: call.trace_id, calls: [call] };
   });
+
+  for (const plugin of deps.plugins ?? []) void app.register(plugin);
 
   return app;
 }

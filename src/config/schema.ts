@@ -160,7 +160,11 @@ export const ServerSchema = z.strictObject({
 });
 
 export const StoreSchema = z.strictObject({
-  /** `sqlite:PATH` (default `sqlite:./.llmops/llmops.db`) or `sqlite::memory:`. */
+  /**
+   * `sqlite:PATH` (default `sqlite:./.llmops/llmops.db`), `sqlite::memory:`, or
+   * `postgres://USER:PASSWORD@HOST:PORT/DB` (also `postgresql://`; `?schema=NAME` keeps the
+   * tables in one schema) for several gateways sharing one database; migrations run at start.
+   */
   url: z.string().default('sqlite:./.llmops/llmops.db'),
   /** Traces held in memory waiting for the writer; beyond this they are dropped and counted. */
   trace_queue_max: z.number().int().positive().default(100_000),
@@ -192,6 +196,45 @@ export const TracesSchema = z.strictObject({
 });
 export type TracesConfig = z.infer<typeof TracesSchema>;
 
+export const OtelExportSchema = z.strictObject({
+  /** OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces. */
+  endpoint: z.url(),
+  /** Extra request headers (auth for hosted backends). */
+  headers: Headers.default({}),
+  protocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  /** Spans per export request. */
+  batch_size: z.number().int().positive().max(10_000).default(512),
+  /** Longest wait before a partial batch is sent. */
+  flush_ms: Ms.default(1000),
+  /** Spans held in memory waiting for export; beyond this they are dropped and counted. */
+  max_queue: z.number().int().positive().default(10_000),
+  /** Per export request. */
+  timeout_ms: Ms.default(10_000),
+  /** Retries of one batch (429, 5xx, connection errors) before it is dropped and counted. */
+  max_retries: z.number().int().min(0).max(20).default(5),
+  /** `service.name` of the exported resource. */
+  service_name: z.string().min(1).default('llmops-gateway'),
+});
+export type OtelExportConfig = z.infer<typeof OtelExportSchema>;
+
+export const OtelSchema = z.strictObject({
+  /** `POST /v1/traces` (OTLP/HTTP) accepts application spans from any valid key. */
+  ingest: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  /** Gateway calls sent as GenAI spans to an OTLP collector; disabled when absent. */
+  export: OtelExportSchema.optional(),
+});
+export type OtelConfig = z.infer<typeof OtelSchema>;
+
+export const MetricsSchema = z.strictObject({
+  /** `GET /metrics` in the Prometheus text format. */
+  enabled: z.boolean().default(true),
+  /** When true, scrapes need a valid key (admin or virtual) as a bearer token. */
+  auth: z.boolean().default(false),
+  /** Node.js process metrics (CPU, memory, event loop lag, GC) beside the gateway's own. */
+  process_metrics: z.boolean().default(true),
+});
+export type MetricsConfig = z.infer<typeof MetricsSchema>;
+
 export const ConfigSchema = z.strictObject({
   /** Recorded with every trace (e.g. production, staging). */
   environment: z.string().min(1).default('development'),
@@ -206,6 +249,10 @@ export const ConfigSchema = z.strictObject({
   keys: z.array(StaticKeySchema).default([]),
   /** Price overrides and additions, per model name (USD per million tokens). */
   pricing: z.record(z.string().min(1), PriceSchema).default({}),
+  /** OpenTelemetry: OTLP ingest of application spans, OTLP export of gateway calls. */
+  otel: OtelSchema.prefault({}),
+  /** Prometheus metrics at GET /metrics. */
+  metrics: MetricsSchema.prefault({}),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -114,7 +114,8 @@ export const openAIChat: InboundFormat = {
     return { kind: 'chat', request, stream: request.stream === true };
   },
   renderChat(result) {
-    return JSON.stringify(result.response);
+    // An OpenAI-format upstream's answer goes out exactly as it came.
+    return result.native?.format === 'openai' && result.native.text !== undefined ? result.native.text : JSON.stringify(result.response);
   },
   renderEmbeddings() {
     throw new Error('openai-chat renders no embeddings');

@@ -17,6 +17,8 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 export interface HttpExchange {
   readonly headers: HeaderMap;
   readonly body: unknown;
+  /** The body's JSON text as received, when there was one. */
+  readonly rawBody: string | undefined;
   /** Aborted when the client disconnects before the answer is complete. */
   readonly signal: AbortSignal;
   readonly headersSent: boolean;
@@ -71,6 +73,8 @@ export interface RequestContext {
   ttftMs: number | null;
   /** The answer as the trace keeps it (before the capture policy applies). */
   output?: unknown;
+  /** `output` as JSON text, when the upstream's bytes are at hand (saves serializing it again). */
+  outputJson?: string;
   error?: LlmopsError;
   httpStatus: number;
 }

@@ -110,6 +110,7 @@ export function respond(deps: RespondDeps): Stage<RequestContext> {
       if (r.kind === 'chat') {
         const msg = r.value.response.choices[0]?.message;
         ctx.output = r.value.response;
+        if (r.value.native?.format === 'openai') ctx.outputJson = r.value.native.text;
         settle(ctx, deps, () => contentText(msg?.content ?? null) + (msg?.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join(''));
         http.sendJson(200, ctx.inbound.renderChat(r.value, ctx.requestedModel ?? ''), llmopsHeaders(ctx));
         ctx.httpStatus = 200;

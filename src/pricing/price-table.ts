@@ -44,6 +44,8 @@ export class PriceTable {
       if (shorter === name) break;
       name = shorter;
     }
+    // Model names can come from clients (provider/model, OTLP): keep the memo bounded.
+    if (this.resolved.size >= 10_000) this.resolved.clear();
     this.resolved.set(key, price);
     return price;
   }

@@ -50,8 +50,10 @@ export class HttpProvider implements Provider {
 
   async chat(req: ChatRequest, model: string, opts: CallOptions): Promise<ChatResult> {
     const res = await this.send(this.adapter.chatRequest(req, model, false, opts.native), opts);
-    const body = await this.readJson(res, opts);
-    return this.adapter.chatResponse(body, model);
+    const { body, text } = await this.readJson(res, opts);
+    const result = this.adapter.chatResponse(body, model);
+    if (result.native && result.native.body === body) result.native.text = text;
+    return result;
   }
 
   async chatStream(req: ChatRequest, model: string, opts: CallOptions): Promise<AsyncIterator<StreamPart>> {
@@ -88,7 +90,7 @@ export class HttpProvider implements Provider {
       });
     }
     const res = await this.send(build.call(this.adapter, req, model), opts);
-    return parse.call(this.adapter, await this.readJson(res, opts), model);
+    return parse.call(this.adapter, (await this.readJson(res, opts)).body, model);
   }
 
   async close(): Promise<void> {
@@ -97,16 +99,13 @@ export class HttpProvider implements Provider {
 
   /**
    * Sends the request. The time-to-first-byte limit is our own timer (undici's
-   * `headersTimeout` only has one-second resolution); it stops once headers arrive.
+   * `headersTimeout` only has one-second resolution); it aborts the attempt's signal and
+   * stops once headers arrive. The same signal then governs the body.
    */
   private async send(spec: HttpRequestSpec, opts: CallOptions): Promise<ResponseData> {
-    const ttfb = new AbortController();
-    const onAbort = (): void => ttfb.abort(opts.signal.reason);
-    if (opts.signal.aborted) onAbort();
-    else opts.signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(
       () =>
-        ttfb.abort(
+        opts.abort(
           new LlmopsError('upstream_timeout', `${this.name}: no response headers within ${opts.ttfbTimeoutMs} ms (time-to-first-byte timeout)`, {
             provider: this.name,
           }),
@@ -119,12 +118,11 @@ export class HttpProvider implements Provider {
         method: 'POST',
         headers: spec.headers,
         body: spec.body,
-        signal: ttfb.signal,
+        signal: opts.signal,
         dispatcher: this.agent,
       });
     } catch (err) {
-      opts.signal.removeEventListener('abort', onAbort);
-      throw transportError(this.name, err, ttfb.signal);
+      throw transportError(this.name, err, opts.signal);
     } finally {
       clearTimeout(timer);
     }
@@ -133,18 +131,14 @@ export class HttpProvider implements Provider {
       try {
         text = await res.body.text();
       } catch (err) {
-        throw transportError(this.name, err, ttfb.signal);
-      } finally {
-        opts.signal.removeEventListener('abort', onAbort);
+        throw transportError(this.name, err, opts.signal);
       }
       throw this.adapter.error(res.statusCode, text, res.headers);
     }
-    // Once headers are in, the caller's signal still aborts the body through `ttfb`.
-    res.body.once('close', () => opts.signal.removeEventListener('abort', onAbort));
     return res;
   }
 
-  private async readJson(res: ResponseData, opts: CallOptions): Promise<unknown> {
+  private async readJson(res: ResponseData, opts: CallOptions): Promise<{ body: unknown; text: string }> {
     let text: string;
     try {
       text = await res.body.text();
@@ -152,7 +146,7 @@ export class HttpProvider implements Provider {
       throw transportError(this.name, err, opts.signal);
     }
     try {
-      return JSON.parse(text) as unknown;
+      return { body: JSON.parse(text) as unknown, text };
     } catch (err) {
       throw new LlmopsError('upstream_bad_response', `${this.name}: the upstream answered with invalid JSON`, {
         provider: this.name,

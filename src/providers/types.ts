@@ -16,6 +16,8 @@ export type WireFormat = 'openai' | 'anthropic';
 export interface CallOptions {
   /** Aborted when the client goes away or the attempt's total timeout passes. */
   signal: AbortSignal;
+  /** Aborts `signal` with a reason (the provider uses it for its time-to-first-byte limit). */
+  abort(reason: unknown): void;
   /** Longest wait for the upstream's response headers. */
   ttfbTimeoutMs: number;
   /**
@@ -28,8 +30,11 @@ export interface CallOptions {
 export interface ChatResult {
   response: ChatCompletion;
   usage: Usage | undefined;
-  /** The provider's own response body, when its format is a client wire format. */
-  native?: { format: WireFormat; body: unknown };
+  /**
+   * The provider's own response body, when its format is a client wire format; `text` is
+   * that body exactly as received, so a client of the same format can get the bytes as is.
+   */
+  native?: { format: WireFormat; body: unknown; text?: string };
 }
 
 /** One step of a streamed answer. */

@@ -86,7 +86,7 @@ export async function executeRoute<T>(
         };
         const t0 = performance.now();
         try {
-          const value = await call(target, { signal: ctl.signal, ttfbTimeoutMs: target.ttfbTimeoutMs });
+          const value = await call(target, { signal: ctl.signal, abort: (reason) => ctl.abort(reason), ttfbTimeoutMs: target.ttfbTimeoutMs });
           const ms = performance.now() - t0;
           deps.breaker.onSuccess(target.key);
           deps.latency.observe(target.key, ms);

@@ -134,17 +134,137 @@ export interface TraceQuery {
   keyId?: string;
 }
 
+/** Filters for {@link Store.searchTraces}; every field optional, all given ones must match. */
+export interface TraceFilter {
+  /** started_at >= from (ms) */
+  from?: number;
+  /** started_at < to (ms) */
+  to?: number;
+  kind?: TraceRecord['kind'];
+  model?: string;
+  provider?: string;
+  keyId?: string;
+  user?: string;
+  feature?: string;
+  session?: string;
+  environment?: string;
+  status?: TraceRecord['status'];
+  errorCode?: string;
+  cacheStatus?: string;
+  minCostUsd?: number;
+  maxCostUsd?: number;
+  minLatencyMs?: number;
+  maxLatencyMs?: number;
+  /** metadata.key = value (string comparison), each pair must match. */
+  metadata?: Record<string, string>;
+  /** Case-insensitive substring over the tags: user, feature, session, requested model, trace id, name. */
+  text?: string;
+}
+
+export interface TracePage {
+  data: TraceRecord[];
+  /** Opaque; pass back to get the next (older) page; null when there is none. */
+  next_cursor: string | null;
+}
+
+export type GroupBy = 'model' | 'provider' | 'feature' | 'user' | 'key' | 'environment' | 'prompt_version';
+export type Bucket = 'minute' | 'hour' | 'day';
+
+export interface MetricsQuery {
+  from: number;
+  to: number;
+  bucket: Bucket;
+  /** Without it, one series for everything. */
+  groupBy?: GroupBy;
+  filter?: Omit<TraceFilter, 'from' | 'to'>;
+}
+
+/** One time bucket of one group. Percentiles may be approximate (histogram-based), within 5%. */
+export interface MetricsPoint {
+  /** Bucket start, ms since epoch (UTC). */
+  bucket: number;
+  /** The group's value (null for calls without it, or when not grouped). */
+  group: string | null;
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: number;
+  /** Calls whose cost is unknown (no price): counted, never priced as 0. */
+  unknown_cost_requests: number;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  latency_p99_ms: number | null;
+  ttft_p50_ms: number | null;
+  ttft_p95_ms: number | null;
+  /** hits / (hits + misses); null when the cache was never consulted. */
+  cache_hit_rate: number | null;
+  /** Feedback rolled up: per feedback name, count and mean value (booleans as 0/1). */
+  feedback: Record<string, { count: number; mean: number }>;
+}
+
+export interface CostRow {
+  group: string | null;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  unknown_cost_requests: number;
+}
+
+export interface SubjectSummary {
+  id: string;
+  requests: number;
+  errors: number;
+  cost_usd: number;
+  input_tokens: number;
+  output_tokens: number;
+  first_seen: number | null;
+  last_seen: number | null;
+  models: string[];
+}
+
+export interface FeedbackRecord {
+  id: string;
+  trace_id: string;
+  /** The call the feedback is about, when it names one. */
+  call_id: string | null;
+  name: string;
+  /** Numbers as is, booleans (thumbs up/down) as 1/0; null for categories. */
+  value_number: number | null;
+  /** Category values; null for numbers and booleans. */
+  value_string: string | null;
+  value_type: 'number' | 'boolean' | 'category';
+  comment: string | null;
+  source: 'user' | 'reviewer' | 'judge';
+  key_id: string | null;
+  created_at: number;
+}
+
 export interface Store {
-  readonly kind: 'sqlite';
+  readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   insertTraces(batch: readonly TraceRecord[]): Promise<void>;
   listTraces(q: TraceQuery): Promise<TraceRecord[]>;
+  /** Filtered traces, newest first, with keyset (cursor) pagination. */
+  searchTraces(filter: TraceFilter, limit: number, cursor?: string | null): Promise<TracePage>;
   getTrace(id: string): Promise<TraceRecord | undefined>;
-  /** Every call recorded under one trace id, oldest first. */
+  /** Every call and span recorded under one trace id, oldest first. */
   getTraceCalls(traceId: string): Promise<TraceRecord[]>;
   countTraces(): Promise<number>;
+  metrics(q: MetricsQuery): Promise<MetricsPoint[]>;
+  /** Totals per group over a time range. */
+  costs(q: { from: number; to: number; groupBy: GroupBy; filter?: Omit<TraceFilter, 'from' | 'to'> }): Promise<CostRow[]>;
+  sessionSummary(sessionId: string): Promise<SubjectSummary | undefined>;
+  userSummary(userId: string): Promise<SubjectSummary | undefined>;
+  insertFeedback(f: FeedbackRecord): Promise<void>;
+  listFeedback(traceId: string): Promise<FeedbackRecord[]>;
+  /** Deletes traces (and their feedback) that started before `before`; returns how many. */
+  deleteTracesBefore(before: number): Promise<number>;
   createKey(k: KeyRecord): Promise<void>;
   findKeyByHash(hash: string): Promise<KeyRecord | undefined>;
   getKey(id: string): Promise<KeyRecord | undefined>;

@@ -55,11 +55,12 @@ export class CaptureSettings {
   /**
    * The payload as stored: JSON text (or null under `metadata`), redacted under
    * `redacted`, and cut to the size limit as `{"truncated":true,...}` when too large.
+   * `json`, when given, is the payload already serialized (used as is under `full`).
    */
-  serialize(policy: CapturePolicy, payload: unknown): string | null {
+  serialize(policy: CapturePolicy, payload: unknown, json?: string): string | null {
     if (policy === 'metadata' || payload === undefined || payload === null) return null;
-    const value = policy === 'redacted' ? this.redactDeep(payload) : payload;
-    const json = JSON.stringify(value);
+    if (policy === 'redacted') json = JSON.stringify(this.redactDeep(payload));
+    else json ??= JSON.stringify(payload);
     if (json.length <= this.cfg.max_payload_bytes) return json;
     return JSON.stringify({ truncated: true, bytes: json.length, preview: json.slice(0, Math.max(0, this.cfg.max_payload_bytes - 100)) });
   }

@@ -5,7 +5,12 @@
  * never silently. `drain()` empties the queue on shutdown.
  */
 import type { Logger } from '../logger.js';
-import type { Store, TraceRecord } from '../store/types.js';
+import type { TraceRecord } from '../store/types.js';
+
+/** Where batches go: a store, or a writer thread in front of one (`trace-writer-thread.ts`). */
+export interface TraceWriter {
+  insertTraces(batch: readonly TraceRecord[]): Promise<void>;
+}
 
 export interface TraceSinkOptions {
   maxQueue: number;
@@ -36,7 +41,7 @@ export class TraceSink {
   readonly stats: TraceSinkStats = { queued: 0, written: 0, dropped: 0, writeFailures: 0 };
 
   constructor(
-    private readonly store: Store,
+    private readonly store: TraceWriter,
     private readonly opts: TraceSinkOptions,
   ) {}
 

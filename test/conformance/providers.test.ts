@@ -78,7 +78,8 @@ const REQUESTS: Record<SuiteRequest, ChatRequest> = {
 const TOOL_CALL = { id: 'call_weather_1', name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' };
 
 function opts(overrides: Partial<CallOptions> = {}): CallOptions {
-  return { signal: new AbortController().signal, ttfbTimeoutMs: 5_000, ...overrides };
+  const ctl = new AbortController();
+  return { signal: ctl.signal, abort: (reason) => ctl.abort(reason), ttfbTimeoutMs: 5_000, ...overrides };
 }
 
 async function collect(it: AsyncIterator<StreamPart>): Promise<StreamPart[]> {

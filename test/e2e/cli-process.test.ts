@@ -107,7 +107,8 @@ describe('llmops binary', () => {
     children.push(tail);
     let tailed = '';
     tail.stdout.on('data', (d: Buffer) => (tailed += d.toString()));
-    await new Promise((r) => setTimeout(r, 300));
+    // `tail` says "tailing …" once its stream is connected.
+    await new Promise<void>((resolve) => tail.stderr.on('data', (d: Buffer) => d.toString().includes('tailing') && resolve()));
 
     const call = () =>
       fetch(`${url}/v1/chat/completions`, {

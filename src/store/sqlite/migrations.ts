@@ -1,66 +1,159 @@
-/** SQLite schema migrations, applied in order once each; never edit one that has shipped, add a new one. */
-export const SQLITE_MIGRATIONS: readonly string[] = [
-  `CREATE TABLE keys (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     key_hash TEXT NOT NULL UNIQUE,
-     key_prefix TEXT NOT NULL,
-     models TEXT,
-     metadata TEXT,
-     created_at INTEGER NOT NULL,
-     expires_at INTEGER,
-     revoked_at INTEGER,
-     last_used_at INTEGER
-   );
-   CREATE TABLE traces (
-     id TEXT PRIMARY KEY,
-     trace_id TEXT NOT NULL,
-     parent_id TEXT,
-     kind TEXT NOT NULL,
-     name TEXT,
-     source TEXT NOT NULL,
-     started_at INTEGER NOT NULL,
-     endpoint TEXT NOT NULL,
-     environment TEXT,
-     key_id TEXT,
-     user_id TEXT,
-     feature TEXT,
-     session_id TEXT,
-     requested_model TEXT,
-     provider TEXT,
-     provider_model TEXT,
-     prompt_name TEXT,
-     prompt_version TEXT,
-     prompt_variant TEXT,
-     request_params TEXT,
-     cache_status TEXT,
-     guardrails TEXT,
-     capture TEXT NOT NULL,
-     input_payload TEXT,
-     output_payload TEXT,
-     stream INTEGER NOT NULL,
-     status TEXT NOT NULL,
-     http_status INTEGER NOT NULL,
-     error_code TEXT,
-     error_message TEXT,
-     finish_reason TEXT,
-     latency_ms REAL NOT NULL,
-     ttft_ms REAL,
-     input_tokens INTEGER,
-     output_tokens INTEGER,
-     cached_tokens INTEGER,
-     cache_write_tokens INTEGER,
-     reasoning_tokens INTEGER,
-     tokens_estimated INTEGER NOT NULL,
-     usage TEXT,
-     cost_usd REAL,
-     cost TEXT,
-     cost_source TEXT,
-     attempts TEXT NOT NULL,
-     metadata TEXT,
-     attributes TEXT
-   );
-   CREATE INDEX traces_started_at ON traces (started_at);
-   CREATE INDEX traces_trace_id ON traces (trace_id);
-   CREATE INDEX traces_key_started ON traces (key_id, started_at);`,
-];
+/**
+ * SQLite schema migrations, applied in order once each (in one transaction each); never
+ * edit one that has shipped, add a new one. A migration is SQL, or a function for steps
+ * SQL cannot do alone (backfills computed in JS).
+ */
+import type Database from 'better-sqlite3';
+import { histBucket } from '../histogram.js';
+import { ROLLUP_SOURCE_COLUMNS, type RollupSource } from '../rollup.js';
+
+export type SqliteMigration = string | ((db: Database.Database) => void);
+
+/** Hooks a migration needs from the store (rollup writes live there, with the insert path). */
+export interface SqliteMigrationContext {
+  addRollups(rows: readonly RollupSource[]): void;
+}
+
+export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMigration[] {
+  return [
+    `CREATE TABLE keys (
+       id TEXT PRIMARY KEY,
+       name TEXT NOT NULL,
+       key_hash TEXT NOT NULL UNIQUE,
+       key_prefix TEXT NOT NULL,
+       models TEXT,
+       metadata TEXT,
+       created_at INTEGER NOT NULL,
+       expires_at INTEGER,
+       revoked_at INTEGER,
+       last_used_at INTEGER
+     );
+     CREATE TABLE traces (
+       id TEXT PRIMARY KEY,
+       trace_id TEXT NOT NULL,
+       parent_id TEXT,
+       kind TEXT NOT NULL,
+       name TEXT,
+       source TEXT NOT NULL,
+       started_at INTEGER NOT NULL,
+       endpoint TEXT NOT NULL,
+       environment TEXT,
+       key_id TEXT,
+       user_id TEXT,
+       feature TEXT,
+       session_id TEXT,
+       requested_model TEXT,
+       provider TEXT,
+       provider_model TEXT,
+       prompt_name TEXT,
+       prompt_version TEXT,
+       prompt_variant TEXT,
+       request_params TEXT,
+       cache_status TEXT,
+       guardrails TEXT,
+       capture TEXT NOT NULL,
+       input_payload TEXT,
+       output_payload TEXT,
+       stream INTEGER NOT NULL,
+       status TEXT NOT NULL,
+       http_status INTEGER NOT NULL,
+       error_code TEXT,
+       error_message TEXT,
+       finish_reason TEXT,
+       latency_ms REAL NOT NULL,
+       ttft_ms REAL,
+       input_tokens INTEGER,
+       output_tokens INTEGER,
+       cached_tokens INTEGER,
+       cache_write_tokens INTEGER,
+       reasoning_tokens INTEGER,
+       tokens_estimated INTEGER NOT NULL,
+       usage TEXT,
+       cost_usd REAL,
+       cost TEXT,
+       cost_source TEXT,
+       attempts TEXT NOT NULL,
+       metadata TEXT,
+       attributes TEXT
+     );
+     CREATE INDEX traces_started_at ON traces (started_at);
+     CREATE INDEX traces_trace_id ON traces (trace_id);
+     CREATE INDEX traces_key_started ON traces (key_id, started_at);`,
+
+    // Observability: histogram buckets, indexes for every search filter, feedback, hourly rollups.
+    (db) => {
+      db.exec(`
+        ALTER TABLE traces ADD COLUMN latency_bucket INTEGER;
+        ALTER TABLE traces ADD COLUMN ttft_bucket INTEGER;
+        DROP INDEX traces_started_at;
+        DROP INDEX traces_trace_id;
+        DROP INDEX traces_key_started;
+        CREATE INDEX traces_time ON traces (started_at, id);
+        CREATE INDEX traces_trace ON traces (trace_id, started_at, id);
+        CREATE INDEX traces_key ON traces (key_id, started_at, id);
+        CREATE INDEX traces_user ON traces (user_id, started_at, id);
+        CREATE INDEX traces_feature ON traces (feature, started_at, id);
+        CREATE INDEX traces_session ON traces (session_id, started_at, id);
+        CREATE INDEX traces_model ON traces (requested_model, started_at, id);
+        CREATE INDEX traces_provider ON traces (provider, started_at, id);
+        CREATE INDEX traces_status ON traces (status, started_at, id);
+
+        CREATE TABLE feedback (
+          id TEXT PRIMARY KEY,
+          trace_id TEXT NOT NULL,
+          call_id TEXT,
+          name TEXT NOT NULL,
+          value_number REAL,
+          value_string TEXT,
+          value_type TEXT NOT NULL,
+          comment TEXT,
+          source TEXT NOT NULL,
+          key_id TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX feedback_trace ON feedback (trace_id, created_at);
+        CREATE INDEX feedback_call ON feedback (call_id) WHERE call_id IS NOT NULL;
+
+        CREATE TABLE trace_rollups (
+          dim TEXT NOT NULL,
+          hour INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          present INTEGER NOT NULL,
+          value TEXT NOT NULL,
+          requests INTEGER NOT NULL,
+          errors INTEGER NOT NULL,
+          input_tokens INTEGER NOT NULL,
+          output_tokens INTEGER NOT NULL,
+          cached_tokens INTEGER NOT NULL,
+          reasoning_tokens INTEGER NOT NULL,
+          cost_usd REAL NOT NULL,
+          unknown_cost INTEGER NOT NULL,
+          cache_hits INTEGER NOT NULL,
+          cache_misses INTEGER NOT NULL,
+          PRIMARY KEY (dim, hour, kind, present, value)
+        ) WITHOUT ROWID;
+        CREATE TABLE trace_rollup_hist (
+          dim TEXT NOT NULL,
+          hour INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          present INTEGER NOT NULL,
+          value TEXT NOT NULL,
+          metric INTEGER NOT NULL,
+          idx INTEGER NOT NULL,
+          n INTEGER NOT NULL,
+          PRIMARY KEY (dim, hour, kind, present, value, metric, idx)
+        ) WITHOUT ROWID;
+      `);
+      // Backfill what version 1 stored, in rowid order, a chunk at a time.
+      const setBuckets = db.prepare('UPDATE traces SET latency_bucket = ?, ttft_bucket = ? WHERE rowid = ?');
+      const read = db.prepare(`SELECT rowid AS rid, ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE rowid > ? ORDER BY rowid LIMIT 5000`);
+      for (let last = 0; ; ) {
+        const chunk = read.all(last) as Array<RollupSource & { rid: number }>;
+        if (chunk.length === 0) break;
+        for (const r of chunk) setBuckets.run(histBucket(r.latency_ms), histBucket(r.ttft_ms), r.rid);
+        ctx.addRollups(chunk);
+        last = chunk[chunk.length - 1]!.rid;
+      }
+    },
+  ];
+}

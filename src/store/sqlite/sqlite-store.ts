@@ -1,23 +1,19 @@
 /**
- * The embedded SQLite store (better-sqlite3, WAL mode). Batches of traces go in with one
- * prepared statement inside one transaction, which is what makes ingest fast.
+ * The embedded SQLite store (better-sqlite3, WAL mode). A batch of traces goes in with one
+ * prepared statement inside one transaction, together with what it adds to the hourly
+ * rollups, which is what keeps ingest fast and dashboards cheap. Reads are shared with
+ * PostgreSQL in `../sql-store.ts`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { rowToTrace, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
-import type { KeyRecord, Store, TraceQuery, TraceRecord } from '../types.js';
-import { SQLITE_MIGRATIONS } from './migrations.js';
-
-type Row = Record<string, unknown>;
-
-function rowToKey(r: Row): KeyRecord {
-  return {
-    ...(r as unknown as KeyRecord),
-    models: r.models == null ? null : (JSON.parse(String(r.models)) as string[]),
-    metadata: r.metadata == null ? null : (JSON.parse(String(r.metadata)) as Record<string, unknown>),
-  };
-}
+import { histBucket } from '../histogram.js';
+import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
+import { type Row, FEEDBACK_COLUMNS, KEY_COLUMNS, keyToRow, SqlStore } from '../sql-store.js';
+import { TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
+import type { Sql } from '../trace-query.js';
+import type { FeedbackRecord, KeyRecord, TraceRecord } from '../types.js';
+import { sqliteMigrations } from './migrations.js';
 
 /** Parses `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:` into a file path for better-sqlite3. */
 export function sqlitePathFromUrl(url: string): string {
@@ -26,25 +22,74 @@ export function sqlitePathFromUrl(url: string): string {
   return path;
 }
 
-export class SqliteStore implements Store {
+const ROLLUP_KEY = ['dim', 'hour', 'kind', 'present', 'value'] as const;
+
+export class SqliteStore extends SqlStore {
   readonly kind = 'sqlite' as const;
+  protected readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
-  private readonly insertTrace: Database.Statement;
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly insertMany: (batch: readonly TraceRecord[]) => void;
 
+  /**
+   * @example
+   * const store = new SqliteStore('./.llmops/llmops.db'); // or ':memory:'
+   */
   constructor(path: string) {
+    super();
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536'); // 64 MiB of page cache: index pages stay hot at millions of traces
+    this.db.pragma('temp_store = MEMORY');
     this.migrateSync();
-    this.insertTrace = this.db.prepare(
-      `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`,
+    const insertTrace = this.db.prepare(
+      `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}, latency_bucket, ttft_bucket)
+       VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')}, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     this.insertMany = this.db.transaction((batch: readonly TraceRecord[]) => {
-      for (const t of batch) this.insertTrace.run(traceToRow(t, true));
+      const inserted: TraceRecord[] = [];
+      for (const t of batch) {
+        const row = traceToRow(t, true);
+        row.push(histBucket(t.latency_ms), histBucket(t.ttft_ms));
+        // A trace written twice (a retried batch, a re-sent span) counts once.
+        if (insertTrace.run(row).changes > 0) inserted.push(t);
+      }
+      this.addRollups(inserted);
     });
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      if (this.statements.size > 500) this.statements.clear();
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  protected async all(q: Sql): Promise<Row[]> {
+    return this.stmt(q.sql).all(...q.args) as Row[];
+  }
+
+  /** Adds traces to the hourly rollups (inside the caller's transaction). */
+  private addRollups(traces: readonly RollupSource[]): void {
+    if (traces.length === 0) return;
+    const { rows, hist } = rollupBatch(traces);
+    const upsertRow = this.stmt(
+      `INSERT INTO trace_rollups (${ROLLUP_KEY.join(', ')}, ${ROLLUP_SUM_COLUMNS.join(', ')})
+       VALUES (${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].map(() => '?').join(', ')})
+       ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET ${ROLLUP_SUM_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+    );
+    const upsertHist = this.stmt(
+      `INSERT INTO trace_rollup_hist (${ROLLUP_KEY.join(', ')}, metric, idx, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (${ROLLUP_KEY.join(', ')}, metric, idx) DO UPDATE SET n = n + excluded.n`,
+    );
+    for (const r of rows) upsertRow.run(...ROLLUP_KEY.map((k) => r[k]), ...ROLLUP_SUM_COLUMNS.map((c) => r[c]));
+    for (const h of hist) upsertHist.run(h.dim, h.hour, h.kind, h.present, h.value, h.metric, h.idx, h.n);
   }
 
   private migrateSync(): void {
@@ -52,13 +97,15 @@ export class SqliteStore implements Store {
     const applied = new Set(
       (this.db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
     );
-    for (const [i, sql] of SQLITE_MIGRATIONS.entries()) {
+    const migrations = sqliteMigrations({ addRollups: (rows) => this.addRollups(rows) });
+    for (const [i, m] of migrations.entries()) {
       const version = i + 1;
       if (applied.has(version)) continue;
       this.db.transaction(() => {
-        this.db.exec(sql);
+        if (typeof m === 'string') this.db.exec(m);
+        else m(this.db);
         this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
-      })();
+      }).immediate();
     }
   }
 
@@ -74,74 +121,46 @@ export class SqliteStore implements Store {
     this.insertMany(batch);
   }
 
-  async listTraces(q: TraceQuery): Promise<TraceRecord[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.since !== undefined) {
-      where.push('started_at > ?');
-      args.push(q.since);
-    }
-    if (q.keyId !== undefined) {
-      where.push('key_id = ?');
-      args.push(q.keyId);
-    }
-    const sql = `SELECT * FROM traces ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(rowToTrace);
+  async insertFeedback(f: FeedbackRecord): Promise<void> {
+    this.stmt(`INSERT INTO feedback (${FEEDBACK_COLUMNS.join(', ')}) VALUES (${FEEDBACK_COLUMNS.map(() => '?').join(', ')})`).run(
+      ...FEEDBACK_COLUMNS.map((c) => f[c]),
+    );
   }
 
-  async getTrace(id: string): Promise<TraceRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM traces WHERE id = ?').get(id) as Row | undefined;
-    return r ? rowToTrace(r) : undefined;
-  }
-
-  async getTraceCalls(traceId: string): Promise<TraceRecord[]> {
-    return (this.db.prepare('SELECT * FROM traces WHERE trace_id = ? ORDER BY started_at, id').all(traceId) as Row[]).map(rowToTrace);
-  }
-
-  async countTraces(): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM traces').get() as { n: number }).n;
+  async deleteTracesBefore(before: number): Promise<number> {
+    const hour = Math.floor(before / HOUR_MS) * HOUR_MS;
+    return this.db.transaction(() => {
+      this.stmt(
+        `DELETE FROM feedback WHERE trace_id IN (SELECT trace_id FROM traces WHERE started_at < ?)
+           AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = feedback.trace_id AND t.started_at >= ?)`,
+      ).run(before, before);
+      const deleted = this.stmt('DELETE FROM traces WHERE started_at < ?').run(before).changes;
+      // Whole hours go; the hour cut in two is rebuilt from the traces it keeps.
+      const partial = before > hour;
+      const upTo = partial ? hour + HOUR_MS : hour;
+      this.stmt('DELETE FROM trace_rollups WHERE hour < ?').run(upTo);
+      this.stmt('DELETE FROM trace_rollup_hist WHERE hour < ?').run(upTo);
+      if (partial) {
+        const kept = this.stmt(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= ? AND started_at < ?`).all(
+          hour,
+          hour + HOUR_MS,
+        ) as RollupSource[];
+        this.addRollups(kept);
+      }
+      return deleted;
+    }).immediate();
   }
 
   async createKey(k: KeyRecord): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO keys (id, name, key_hash, key_prefix, models, metadata, created_at, expires_at, revoked_at, last_used_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        k.id,
-        k.name,
-        k.key_hash,
-        k.key_prefix,
-        k.models === null ? null : JSON.stringify(k.models),
-        k.metadata === null ? null : JSON.stringify(k.metadata),
-        k.created_at,
-        k.expires_at,
-        k.revoked_at,
-        k.last_used_at,
-      );
-  }
-
-  async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM keys WHERE key_hash = ?').get(hash) as Row | undefined;
-    return r ? rowToKey(r) : undefined;
-  }
-
-  async getKey(id: string): Promise<KeyRecord | undefined> {
-    const r = this.db.prepare('SELECT * FROM keys WHERE id = ?').get(id) as Row | undefined;
-    return r ? rowToKey(r) : undefined;
-  }
-
-  async listKeys(): Promise<KeyRecord[]> {
-    return (this.db.prepare('SELECT * FROM keys ORDER BY created_at DESC').all() as Row[]).map(rowToKey);
+    this.stmt(`INSERT INTO keys (${KEY_COLUMNS.join(', ')}) VALUES (${KEY_COLUMNS.map(() => '?').join(', ')})`).run(...keyToRow(k));
   }
 
   async revokeKey(id: string, at: number): Promise<boolean> {
-    return this.db.prepare('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+    return this.stmt('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
   }
 
   async touchKeys(lastUsed: ReadonlyMap<string, number>): Promise<void> {
-    const stmt = this.db.prepare('UPDATE keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?');
+    const stmt = this.stmt('UPDATE keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?');
     this.db.transaction(() => {
       for (const [id, at] of lastUsed) stmt.run(at, id);
     })();

@@ -1,0 +1,230 @@
+/**
+ * Prometheus metrics for one gateway, in its own prom-client {@link Registry} (several
+ * gateways may share a process). Fed by the trace sink's listener: `observe()` does a few
+ * counter increments per record and nothing else. Trace-writer, OTLP ingest and OTLP
+ * export figures are read from their stats objects at scrape time.
+ *
+ * Label sets stay bounded: no user ids or other caller-chosen strings; `model` is the
+ * requested model only when the gateway knows it (a configured public name or target, a
+ * priced model, or one a provider actually served, up to {@link MAX_LEARNED_MODELS}),
+ * otherwise `other`; `key` is the key id.
+ *
+ * prom-client is loaded when the first GatewayMetrics is made, not at import, so CLI
+ * commands that never start a gateway do not pay for it.
+ */
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import type { TraceRecord } from '../store/types.js';
+import type { TraceSinkStats } from '../traces/trace-sink.js';
+import type { IngestStats } from '../otel/otlp-ingest.js';
+import type { ExporterStats } from '../otel/otlp-exporter.js';
+
+/** Requested models learned from successful answers, beyond the configured and priced ones. */
+export const MAX_LEARNED_MODELS = 100;
+
+export interface GatewayMetricsOptions {
+  /** Public model names and configured `provider/model` targets. */
+  knownModels: Iterable<string>;
+  /** Model names with a price (a `provider/model` request counts as known when its model is priced). */
+  pricedModels: Iterable<string>;
+  /** Configured provider names. */
+  providers: Iterable<string>;
+  /** Also export Node.js process metrics (CPU, memory, event loop, GC). */
+  processMetrics: boolean;
+  sinkStats: TraceSinkStats;
+  ingestStats?: IngestStats | undefined;
+  exporterStats?: ExporterStats | undefined;
+}
+
+const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const TTFT_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+
+/**
+ * @example
+ * const metrics = new GatewayMetrics({ knownModels: ['chat'], pricedModels: [], providers: ['openai'], processMetrics: false, sinkStats: sink.stats });
+ * sink.subscribe((t) => metrics.observe(t));
+ * const text = await metrics.registry.metrics();
+ */
+let promClient: typeof PromClient | undefined;
+function prom(): typeof PromClient {
+  promClient ??= createRequire(import.meta.url)('prom-client') as typeof PromClient;
+  return promClient;
+}
+
+export class GatewayMetrics {
+  readonly registry: Registry;
+  private readonly known: Set<string>;
+  private readonly priced: Set<string>;
+  private readonly providers: Set<string>;
+  private readonly learned = new Set<string>();
+
+  private readonly requests: Counter<'endpoint' | 'provider' | 'model' | 'key' | 'status'>;
+  private readonly errors: Counter<'endpoint' | 'provider' | 'model' | 'key' | 'code'>;
+  private readonly duration: Histogram<'endpoint' | 'provider' | 'model' | 'stream'>;
+  private readonly ttft: Histogram<'provider' | 'model'>;
+  private readonly tokens: Counter<'provider' | 'model' | 'key' | 'type'>;
+  private readonly cost: Counter<'provider' | 'model' | 'key'>;
+  private readonly unpriced: Counter<'provider' | 'model'>;
+  private readonly attempts: Counter<'provider' | 'status'>;
+  private readonly otlpSpans: Counter<'kind'>;
+
+  constructor(opts: GatewayMetricsOptions) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom();
+    this.registry = new Registry();
+    this.known = new Set(opts.knownModels);
+    this.priced = new Set(opts.pricedModels);
+    this.providers = new Set(opts.providers);
+    const registers = [this.registry];
+
+    this.requests = new Counter({
+      name: 'llmops_requests_total',
+      help: 'Gateway calls, by endpoint, provider that answered (or last tried), requested model, key id and HTTP status.',
+      labelNames: ['endpoint', 'provider', 'model', 'key', 'status'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'llmops_errors_total',
+      help: 'Gateway calls that failed, by error code.',
+      labelNames: ['endpoint', 'provider', 'model', 'key', 'code'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'llmops_request_duration_seconds',
+      help: 'Gateway call latency, from request to the last byte of the answer.',
+      labelNames: ['endpoint', 'provider', 'model', 'stream'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.ttft = new Histogram({
+      name: 'llmops_time_to_first_token_seconds',
+      help: 'Streaming calls: time to the first token.',
+      labelNames: ['provider', 'model'],
+      buckets: TTFT_BUCKETS,
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'llmops_tokens_total',
+      help: 'Tokens by type: input (all, cached included), output (all, reasoning included), cached (input read from cache), cache_write, reasoning.',
+      labelNames: ['provider', 'model', 'key', 'type'],
+      registers,
+    });
+    this.cost = new Counter({
+      name: 'llmops_cost_usd_total',
+      help: 'Cost of gateway calls in USD (calls with a known price).',
+      labelNames: ['provider', 'model', 'key'],
+      registers,
+    });
+    this.unpriced = new Counter({
+      name: 'llmops_unpriced_requests_total',
+      help: 'Answered calls whose model has no known price (cost unknown, never counted as 0).',
+      labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'llmops_upstream_attempts_total',
+      help: 'Attempts at upstream providers (retries and fallbacks included), by upstream HTTP status (none: no answer).',
+      labelNames: ['provider', 'status'],
+      registers,
+    });
+    this.otlpSpans = new Counter({
+      name: 'llmops_otlp_spans_total',
+      help: 'Application spans accepted from OTLP ingest, by kind (llm or span).',
+      labelNames: ['kind'],
+      registers,
+    });
+
+    const sink = opts.sinkStats;
+    new Gauge({ name: 'llmops_trace_queue_size', help: 'Traces waiting for the trace writer.', registers, collect() {
+      this.set(sink.queued);
+    } });
+    mirror('llmops_traces_written_total', 'Traces written to the store.', () => sink.written, registers);
+    mirror('llmops_traces_dropped_total', 'Traces dropped because the queue was full or the store failed past the drain timeout.', () => sink.dropped, registers);
+    mirror('llmops_trace_write_failures_total', 'Failed batch writes to the store (each is retried).', () => sink.writeFailures, registers);
+
+    const ingest = opts.ingestStats;
+    if (ingest) {
+      mirror('llmops_otlp_requests_total', 'OTLP export requests decoded at /v1/traces.', () => ingest.requests, registers);
+      mirror('llmops_otlp_bad_requests_total', 'OTLP export requests refused as undecodable.', () => ingest.badRequests, registers);
+      mirror('llmops_otlp_spans_rejected_total', 'OTLP spans rejected (invalid ids or times, the same span id twice in one request).', () => ingest.rejected, registers);
+      mirror('llmops_otlp_spans_duplicate_total', 'OTLP spans received again (a sender retrying an export): acknowledged, not stored twice.', () => ingest.duplicates, registers);
+    }
+
+    const exp = opts.exporterStats;
+    if (exp) {
+      new Gauge({ name: 'llmops_otel_export_queue_size', help: 'Spans waiting for OTLP export.', registers, collect() {
+        this.set(exp.queued);
+      } });
+      new Counter({
+        name: 'llmops_otel_export_spans_total',
+        help: 'Gateway spans by export outcome: exported, dropped (queue full), failed (retries exhausted), rejected (by the collector).',
+        labelNames: ['result'],
+        registers,
+        collect() {
+          this.reset();
+          this.inc({ result: 'exported' }, exp.exported);
+          this.inc({ result: 'dropped' }, exp.dropped);
+          this.inc({ result: 'failed' }, exp.failed);
+          this.inc({ result: 'rejected' }, exp.rejected);
+        },
+      });
+      mirror('llmops_otel_export_request_failures_total', 'OTLP export requests that failed (each retry counts).', () => exp.requestFailures, registers);
+    }
+
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The `model` label for a requested model: itself when known, else `other`. */
+  modelLabel(t: Pick<TraceRecord, 'requested_model' | 'status' | 'provider_model'>): string {
+    const m = t.requested_model;
+    if (!m) return 'none';
+    if (this.known.has(m) || this.priced.has(m) || this.learned.has(m)) return m;
+    const slash = m.indexOf('/');
+    if (slash > 0 && this.providers.has(m.slice(0, slash)) && this.priced.has(m.slice(slash + 1))) return m;
+    if (t.status === 'ok' && t.provider_model !== null && this.learned.size < MAX_LEARNED_MODELS) {
+      this.learned.add(m);
+      return m;
+    }
+    return 'other';
+  }
+
+  /** Counts one recorded call or ingested span; cheap, synchronous, never throws for odd records. */
+  observe(t: TraceRecord): void {
+    if (t.source !== 'gateway') {
+      this.otlpSpans.inc({ kind: t.kind });
+      return;
+    }
+    const lastAttempt = t.attempts[t.attempts.length - 1];
+    const provider = t.provider ?? lastAttempt?.provider ?? 'none';
+    const model = this.modelLabel(t);
+    const key = t.key_id ?? 'none';
+    this.requests.inc({ endpoint: t.endpoint, provider, model, key, status: String(t.http_status) });
+    if (t.status === 'error') this.errors.inc({ endpoint: t.endpoint, provider, model, key, code: t.error_code ?? 'unknown' });
+    this.duration.observe({ endpoint: t.endpoint, provider, model, stream: String(t.stream) }, t.latency_ms / 1000);
+    if (t.ttft_ms !== null) this.ttft.observe({ provider, model }, t.ttft_ms / 1000);
+    if (t.usage) {
+      const u = t.usage;
+      this.tokens.inc({ provider, model, key, type: 'input' }, u.input);
+      this.tokens.inc({ provider, model, key, type: 'output' }, u.output);
+      if (u.cached_input > 0) this.tokens.inc({ provider, model, key, type: 'cached' }, u.cached_input);
+      if (u.cache_write > 0) this.tokens.inc({ provider, model, key, type: 'cache_write' }, u.cache_write);
+      if (u.reasoning > 0) this.tokens.inc({ provider, model, key, type: 'reasoning' }, u.reasoning);
+    }
+    if (t.cost_usd !== null) this.cost.inc({ provider, model, key }, t.cost_usd);
+    else if (t.usage && t.provider !== null) this.unpriced.inc({ provider, model });
+    for (const a of t.attempts) this.attempts.inc({ provider: a.provider, status: a.status === null ? 'none' : String(a.status) });
+  }
+}
+
+/** A counter that shows a monotonic figure kept elsewhere (read at scrape time). */
+function mirror(name: string, help: string, read: () => number, registers: Registry[]): Counter {
+  return new (prom().Counter)({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}

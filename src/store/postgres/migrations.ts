@@ -1,0 +1,124 @@
+/**
+ * PostgreSQL schema migrations, applied in order once each, all under one advisory lock
+ * (see `PostgresStore.migrate`); never edit one that has shipped, add a new one.
+ * Timestamps are bigint ms since the epoch, JSON is jsonb, money and latency double precision.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE keys (
+     id text PRIMARY KEY,
+     name text NOT NULL,
+     key_hash text NOT NULL UNIQUE,
+     key_prefix text NOT NULL,
+     models jsonb,
+     metadata jsonb,
+     created_at bigint NOT NULL,
+     expires_at bigint,
+     revoked_at bigint,
+     last_used_at bigint
+   );
+   CREATE TABLE traces (
+     id text PRIMARY KEY,
+     trace_id text NOT NULL,
+     parent_id text,
+     kind text NOT NULL,
+     name text,
+     source text NOT NULL,
+     started_at bigint NOT NULL,
+     endpoint text NOT NULL,
+     environment text,
+     key_id text,
+     user_id text,
+     feature text,
+     session_id text,
+     requested_model text,
+     provider text,
+     provider_model text,
+     prompt_name text,
+     prompt_version text,
+     prompt_variant text,
+     request_params jsonb,
+     cache_status text,
+     guardrails jsonb,
+     capture text NOT NULL,
+     input_payload jsonb,
+     output_payload jsonb,
+     stream boolean NOT NULL,
+     status text NOT NULL,
+     http_status integer NOT NULL,
+     error_code text,
+     error_message text,
+     finish_reason text,
+     latency_ms double precision NOT NULL,
+     ttft_ms double precision,
+     input_tokens integer,
+     output_tokens integer,
+     cached_tokens integer,
+     cache_write_tokens integer,
+     reasoning_tokens integer,
+     tokens_estimated boolean NOT NULL,
+     usage jsonb,
+     cost_usd double precision,
+     cost jsonb,
+     cost_source text,
+     attempts jsonb NOT NULL,
+     metadata jsonb,
+     attributes jsonb,
+     latency_bucket smallint,
+     ttft_bucket smallint
+   );
+   CREATE INDEX traces_time ON traces (started_at, id);
+   CREATE INDEX traces_trace ON traces (trace_id, started_at, id);
+   CREATE INDEX traces_key ON traces (key_id, started_at, id);
+   CREATE INDEX traces_user ON traces (user_id, started_at, id);
+   CREATE INDEX traces_feature ON traces (feature, started_at, id);
+   CREATE INDEX traces_session ON traces (session_id, started_at, id);
+   CREATE INDEX traces_model ON traces (requested_model, started_at, id);
+   CREATE INDEX traces_provider ON traces (provider, started_at, id);
+   CREATE INDEX traces_status ON traces (status, started_at, id);
+
+   CREATE TABLE feedback (
+     id text PRIMARY KEY,
+     trace_id text NOT NULL,
+     call_id text,
+     name text NOT NULL,
+     value_number double precision,
+     value_string text,
+     value_type text NOT NULL,
+     comment text,
+     source text NOT NULL,
+     key_id text,
+     created_at bigint NOT NULL
+   );
+   CREATE INDEX feedback_trace ON feedback (trace_id, created_at);
+   CREATE INDEX feedback_call ON feedback (call_id) WHERE call_id IS NOT NULL;
+
+   CREATE TABLE trace_rollups (
+     dim text NOT NULL,
+     hour bigint NOT NULL,
+     kind text NOT NULL,
+     present smallint NOT NULL,
+     value text NOT NULL,
+     requests bigint NOT NULL,
+     errors bigint NOT NULL,
+     input_tokens bigint NOT NULL,
+     output_tokens bigint NOT NULL,
+     cached_tokens bigint NOT NULL,
+     reasoning_tokens bigint NOT NULL,
+     cost_usd double precision NOT NULL,
+     unknown_cost bigint NOT NULL,
+     cache_hits bigint NOT NULL,
+     cache_misses bigint NOT NULL,
+     PRIMARY KEY (dim, hour, kind, present, value)
+   ) WITH (fillfactor = 70);
+   CREATE TABLE trace_rollup_hist (
+     dim text NOT NULL,
+     hour bigint NOT NULL,
+     kind text NOT NULL,
+     present smallint NOT NULL,
+     value text NOT NULL,
+     metric smallint NOT NULL,
+     idx smallint NOT NULL,
+     n bigint NOT NULL,
+     PRIMARY KEY (dim, hour, kind, present, value, metric, idx)
+   ) WITH (fillfactor = 70);`,
+];

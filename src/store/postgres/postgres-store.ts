@@ -1,0 +1,302 @@
+/**
+ * The PostgreSQL store (node-postgres pool), for several gateways sharing one database.
+ * Migrations run once under an advisory lock, so gateways may start together. A batch of
+ * traces is one transaction: one INSERT over `unnest` arrays (idempotent on the call id,
+ * so a batch retried after a lost commit acknowledgement is not counted twice) plus the
+ * rollup rows it adds. While the server is down every call fails at once with the
+ * driver's error (the trace writer retries); the pool reconnects when it is back.
+ * Reads are shared with SQLite in `../sql-store.ts`.
+ */
+import pg from 'pg';
+import { createLogger, type Logger } from '../../logger.js';
+import { histBucket } from '../histogram.js';
+import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
+import { type Row, FEEDBACK_COLUMNS, KEY_COLUMNS, keyToRow, SqlStore } from '../sql-store.js';
+import { type ColumnKind, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
+import type { Sql } from '../trace-query.js';
+import type { FeedbackRecord, KeyRecord, TraceRecord } from '../types.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:port/db`; a `schema=NAME` query parameter puts every table in that schema. */
+  url: string;
+  /** Overrides the URL's `schema`. */
+  schema?: string;
+  /** Pool size (default 10). */
+  maxConnections?: number;
+  /** How long to wait for a connection before failing (default 5000 ms). */
+  connectTimeoutMs?: number;
+  log?: Logger;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Splits `schema=` off a PostgreSQL URL. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`store.url '${url.replace(/:[^:@/]*@/, ':***@')}' is not a valid postgres:// URL`);
+  }
+  const schema = u.searchParams.get('schema') ?? undefined;
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema };
+}
+
+// bigint and numeric as JS numbers (ms timestamps and sums fit), JSON as text for rowToTrace.
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    if (oid === 114 || oid === 3802) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** `?` placeholders → `$1, $2, …` (the shared SQL never has `?` inside literals). */
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+}
+
+const UNNEST_TYPE: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'float8', bool: 'bool', json: 'text', json_text: 'text' };
+const TRACE_INSERT_COLUMNS = [...TRACE_COLUMNS.map((c) => c[0]), 'latency_bucket', 'ttft_bucket'];
+const TRACE_INSERT_SQL = `INSERT INTO traces (${TRACE_INSERT_COLUMNS.join(', ')})
+  SELECT ${TRACE_COLUMNS.map(([name, kind], i) => (kind === 'json' || kind === 'json_text' ? `c${i}::jsonb` : `c${i}`)).join(', ')}, lb, tb
+  FROM unnest(${TRACE_COLUMNS.map(([, kind], i) => `$${i + 1}::${UNNEST_TYPE[kind]}[]`).join(', ')}, $${TRACE_COLUMNS.length + 1}::smallint[], $${TRACE_COLUMNS.length + 2}::smallint[])
+    AS u(${TRACE_COLUMNS.map((_, i) => `c${i}`).join(', ')}, lb, tb)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id`;
+
+const ROLLUP_KEY = ['dim', 'hour', 'kind', 'present', 'value'] as const;
+const ROLLUP_KEY_TYPES = ['text', 'bigint', 'text', 'smallint', 'text'];
+const ROLLUP_UPSERT_SQL = `INSERT INTO trace_rollups (${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].join(', ')})
+  SELECT * FROM unnest(${[...ROLLUP_KEY_TYPES, ...ROLLUP_SUM_COLUMNS.map((c) => (c === 'cost_usd' ? 'float8' : 'bigint'))]
+    .map((t, i) => `$${i + 1}::${t}[]`)
+    .join(', ')})
+  ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET ${ROLLUP_SUM_COLUMNS.map((c) => `${c} = trace_rollups.${c} + excluded.${c}`).join(', ')}`;
+const HIST_UPSERT_SQL = `INSERT INTO trace_rollup_hist (${ROLLUP_KEY.join(', ')}, metric, idx, n)
+  SELECT * FROM unnest(${[...ROLLUP_KEY_TYPES, 'smallint', 'smallint', 'bigint'].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+  ON CONFLICT (${ROLLUP_KEY.join(', ')}, metric, idx) DO UPDATE SET n = trace_rollup_hist.n + excluded.n`;
+
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/g;
+
+/**
+ * JSON text PostgreSQL's jsonb accepts: it refuses `\u0000` and unpaired surrogate escapes,
+ * which would otherwise fail the whole batch on every retry. They become U+FFFD.
+ */
+export function jsonForPostgres(json: string): string {
+  if (!json.includes('\\u')) return json;
+  // Only real escapes: an even number of backslashes before `\u`.
+  return json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd').replace(LONE_SURROGATE_ESCAPE, (m, offset: number, s: string) => {
+    let slashes = 0;
+    for (let i = offset - 1; i >= 0 && s[i] === '\\'; i--) slashes++;
+    return slashes % 2 === 0 ? '\\ufffd' : m;
+  });
+}
+
+function textForPostgres(v: unknown): unknown {
+  return typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\ufffd') : v;
+}
+
+export class PostgresStore extends SqlStore {
+  readonly kind = 'postgres' as const;
+  protected readonly dialect = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly schema: string | undefined;
+  private readonly log: Logger;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+
+  /**
+   * Tables are created on first use (or by {@link migrate}).
+   * @example
+   * const store = new PostgresStore({ url: 'postgres://llmops@db:5432/llmops' });
+   * await store.migrate();
+   */
+  constructor(opts: PostgresStoreOptions) {
+    super();
+    const parsed = parsePostgresUrl(opts.url);
+    this.schema = opts.schema ?? parsed.schema;
+    if (this.schema !== undefined && !SCHEMA_NAME.test(this.schema)) {
+      throw new Error(`store.url: schema '${this.schema}' must be lower-case letters, digits and _`);
+    }
+    this.log = opts.log ?? createLogger('warn');
+    this.pool = new pg.Pool({
+      connectionString: parsed.connectionString,
+      max: opts.maxConnections ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      application_name: 'llmops',
+      types: TYPES,
+      ...(this.schema === undefined ? {} : { options: `-c search_path=${this.schema}` }),
+    });
+    // An idle connection that dies (server restart) is dropped by the pool; without a
+    // listener the 'error' event would crash the process.
+    this.pool.on('error', (err) => this.log.warn('postgres: idle connection lost', { err }));
+  }
+
+  private ensureReady(): Promise<void> {
+    this.ready ??= this.runMigrations().catch((err: unknown) => {
+      this.ready = undefined; // try again on the next call
+      throw err;
+    });
+    return this.ready;
+  }
+
+  protected async all(q: Sql): Promise<Row[]> {
+    await this.ensureReady();
+    return (await this.pool.query<Row>(numbered(q.sql), q.args)).rows;
+  }
+
+  /** Runs `fn` in one transaction on one connection. */
+  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
+      throw err;
+    } finally {
+      // A connection whose rollback failed is gone or confused: do not reuse it.
+      client.release(broken);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    this.ready = this.runMigrations();
+    try {
+      await this.ready;
+    } catch (err) {
+      this.ready = undefined;
+      throw err;
+    }
+  }
+
+  private async runMigrations(): Promise<void> {
+    await this.transaction(async (c) => {
+      // One migrator at a time per schema: the others wait here, then find nothing to do.
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`llmops.migrate.${this.schema ?? ''}`]);
+      if (this.schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
+      const applied = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const [i, sql] of POSTGRES_MIGRATIONS.entries()) {
+        const version = i + 1;
+        if (applied.has(version)) continue;
+        await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async insertTraces(batch: readonly TraceRecord[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.ensureReady();
+    const columns: unknown[][] = TRACE_INSERT_COLUMNS.map(() => new Array<unknown>(batch.length));
+    for (const [r, t] of batch.entries()) {
+      const row = traceToRow(t, false);
+      for (let i = 0; i < TRACE_COLUMNS.length; i++) {
+        const kind = TRACE_COLUMNS[i]![1];
+        const v = row[i];
+        columns[i]![r] = kind === 'json' || kind === 'json_text' ? (typeof v === 'string' ? jsonForPostgres(v) : v) : kind === 'text' ? textForPostgres(v) : v;
+      }
+      columns[TRACE_COLUMNS.length]![r] = histBucket(t.latency_ms);
+      columns[TRACE_COLUMNS.length + 1]![r] = histBucket(t.ttft_ms);
+    }
+    await this.transaction(async (c) => {
+      const res = await c.query<{ id: string }>(TRACE_INSERT_SQL, columns);
+      // Only what this transaction inserted adds to the rollups.
+      let inserted = batch;
+      if (res.rows.length !== batch.length) {
+        const ids = new Set(res.rows.map((r) => r.id));
+        inserted = batch.filter((t) => ids.has(t.id));
+      }
+      await this.addRollups(c, inserted);
+    });
+  }
+
+  private async addRollups(c: pg.PoolClient, traces: readonly RollupSource[]): Promise<void> {
+    if (traces.length === 0) return;
+    const { rows, hist } = rollupBatch(traces);
+    await c.query(ROLLUP_UPSERT_SQL, [...ROLLUP_KEY.map((k) => rows.map((r) => r[k])), ...ROLLUP_SUM_COLUMNS.map((k) => rows.map((r) => r[k]))]);
+    if (hist.length > 0) {
+      await c.query(HIST_UPSERT_SQL, [
+        ...ROLLUP_KEY.map((k) => hist.map((h) => h[k])),
+        hist.map((h) => h.metric),
+        hist.map((h) => h.idx),
+        hist.map((h) => h.n),
+      ]);
+    }
+  }
+
+  async insertFeedback(f: FeedbackRecord): Promise<void> {
+    await this.ensureReady();
+    await this.pool.query(
+      `INSERT INTO feedback (${FEEDBACK_COLUMNS.join(', ')}) VALUES (${FEEDBACK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+      FEEDBACK_COLUMNS.map((c) => textForPostgres(f[c])),
+    );
+  }
+
+  async deleteTracesBefore(before: number): Promise<number> {
+    await this.ensureReady();
+    const hour = Math.floor(before / HOUR_MS) * HOUR_MS;
+    const partial = before > hour;
+    const upTo = partial ? hour + HOUR_MS : hour;
+    return this.transaction(async (c) => {
+      await c.query(
+        `DELETE FROM feedback f WHERE f.trace_id IN (SELECT trace_id FROM traces WHERE started_at < $1)
+           AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = f.trace_id AND t.started_at >= $1)`,
+        [before],
+      );
+      const deleted = (await c.query('DELETE FROM traces WHERE started_at < $1', [before])).rowCount ?? 0;
+      // Whole hours go; the hour cut in two is rebuilt from the traces it keeps.
+      await c.query('DELETE FROM trace_rollups WHERE hour < $1', [upTo]);
+      await c.query('DELETE FROM trace_rollup_hist WHERE hour < $1', [upTo]);
+      if (partial) {
+        const kept = await c.query<RollupSource>(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= $1 AND started_at < $2`, [
+          hour,
+          hour + HOUR_MS,
+        ]);
+        await this.addRollups(c, kept.rows);
+      }
+      return deleted;
+    });
+  }
+
+  async createKey(k: KeyRecord): Promise<void> {
+    await this.ensureReady();
+    await this.pool.query(`INSERT INTO keys (${KEY_COLUMNS.join(', ')}) VALUES (${KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, keyToRow(k));
+  }
+
+  async revokeKey(id: string, at: number): Promise<boolean> {
+    await this.ensureReady();
+    return ((await this.pool.query('UPDATE keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount ?? 0) > 0;
+  }
+
+  async touchKeys(lastUsed: ReadonlyMap<string, number>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    await this.ensureReady();
+    await this.pool.query(
+      `UPDATE keys k SET last_used_at = GREATEST(coalesce(k.last_used_at, 0), u.at)
+       FROM unnest($1::text[], $2::bigint[]) AS u(id, at) WHERE k.id = u.id`,
+      [[...lastUsed.keys()], [...lastUsed.values()]],
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Hourly rollups that keep metrics and costs fast as traces pile up. Every inserted trace
+ * adds to one row per dimension (everything, model, provider, feature, user, key,
+ * environment, prompt version) of its hour, and, except for the user dimension, to a
+ * latency and a TTFT histogram row per bucket. A query over whole hours with at most one
+ * dimension (grouped by or filtered on) and `kind` reads these small tables; the partial
+ * hours at either end, minute buckets and any other filter read the traces themselves.
+ * Both paths give the same figures (the shared store suite checks it).
+ */
+import { histBucket } from './histogram.js';
+import type { GroupBy, TraceFilter, TraceRecord } from './types.js';
+import { effectiveFilter } from './trace-query.js';
+
+export const HOUR_MS = 3_600_000;
+
+export type RollupDim = 'all' | GroupBy;
+
+interface DimSpec {
+  dim: RollupDim;
+  column: keyof RollupSource | null;
+  /** Whether latency/TTFT histograms are kept (not for users: too many values to be worth it). */
+  hist: boolean;
+}
+
+export const ROLLUP_DIMS: readonly DimSpec[] = [
+  { dim: 'all', column: null, hist: true },
+  { dim: 'model', column: 'requested_model', hist: true },
+  { dim: 'provider', column: 'provider', hist: true },
+  { dim: 'feature', column: 'feature', hist: true },
+  { dim: 'user', column: 'user_id', hist: false },
+  { dim: 'key', column: 'key_id', hist: true },
+  { dim: 'environment', column: 'environment', hist: true },
+  { dim: 'prompt_version', column: 'prompt_version', hist: true },
+];
+
+const DIM_HAS_HIST = new Map(ROLLUP_DIMS.map((d) => [d.dim, d.hist]));
+
+/** The fields a rollup reads from a trace. */
+export type RollupSource = Pick<
+  TraceRecord,
+  | 'started_at'
+  | 'kind'
+  | 'status'
+  | 'requested_model'
+  | 'provider'
+  | 'feature'
+  | 'user_id'
+  | 'key_id'
+  | 'environment'
+  | 'prompt_version'
+  | 'input_tokens'
+  | 'output_tokens'
+  | 'cached_tokens'
+  | 'reasoning_tokens'
+  | 'cost_usd'
+  | 'cache_status'
+  | 'latency_ms'
+  | 'ttft_ms'
+>;
+
+/** Columns of {@link RollupSource}, for reading traces back when a rollup hour is rebuilt. */
+export const ROLLUP_SOURCE_COLUMNS = [
+  'started_at',
+  'kind',
+  'status',
+  'requested_model',
+  'provider',
+  'feature',
+  'user_id',
+  'key_id',
+  'environment',
+  'prompt_version',
+  'input_tokens',
+  'output_tokens',
+  'cached_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'cache_status',
+  'latency_ms',
+  'ttft_ms',
+] as const satisfies ReadonlyArray<keyof RollupSource>;
+
+/** Identifies one rollup row. `present` is 0 for calls without the dimension's value (value is then ''). */
+export interface RollupKey {
+  hour: number;
+  kind: string;
+  dim: RollupDim;
+  present: 0 | 1;
+  value: string;
+}
+
+export interface RollupSums {
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: number;
+  unknown_cost: number;
+  cache_hits: number;
+  cache_misses: number;
+}
+
+export const ROLLUP_SUM_COLUMNS = [
+  'requests',
+  'errors',
+  'input_tokens',
+  'output_tokens',
+  'cached_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'unknown_cost',
+  'cache_hits',
+  'cache_misses',
+] as const satisfies ReadonlyArray<keyof RollupSums>;
+
+export interface RollupRow extends RollupKey, RollupSums {}
+
+/** metric 0 = latency, 1 = time to first token. */
+export interface RollupHistRow extends RollupKey {
+  metric: 0 | 1;
+  idx: number;
+  n: number;
+}
+
+export function emptySums(): RollupSums {
+  return {
+    requests: 0,
+    errors: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cached_tokens: 0,
+    reasoning_tokens: 0,
+    cost_usd: 0,
+    unknown_cost: 0,
+    cache_hits: 0,
+    cache_misses: 0,
+  };
+}
+
+export function addSums(into: RollupSums, s: RollupSums): void {
+  for (const c of ROLLUP_SUM_COLUMNS) into[c] += s[c];
+}
+
+function traceSums(t: RollupSource): RollupSums {
+  return {
+    requests: 1,
+    errors: t.status === 'error' ? 1 : 0,
+    input_tokens: t.input_tokens ?? 0,
+    output_tokens: t.output_tokens ?? 0,
+    cached_tokens: t.cached_tokens ?? 0,
+    reasoning_tokens: t.reasoning_tokens ?? 0,
+    cost_usd: t.cost_usd ?? 0,
+    unknown_cost: t.cost_usd === null && t.kind === 'llm' ? 1 : 0,
+    cache_hits: t.cache_status === 'hit' ? 1 : 0,
+    cache_misses: t.cache_status === 'miss' ? 1 : 0,
+  };
+}
+
+function compareKeys(a: RollupKey, b: RollupKey): number {
+  return a.dim < b.dim ? -1 : a.dim > b.dim ? 1 : a.hour - b.hour || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || a.present - b.present || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+}
+
+/**
+ * What a batch of traces adds to the rollups, summed per row and sorted by key (so that
+ * concurrent writers lock rows in one order).
+ */
+export function rollupBatch(batch: Iterable<RollupSource>): { rows: RollupRow[]; hist: RollupHistRow[] } {
+  const rows = new Map<string, RollupRow>();
+  const hist = new Map<string, RollupHistRow>();
+  for (const t of batch) {
+    const hour = Math.floor(t.started_at / HOUR_MS) * HOUR_MS;
+    const sums = traceSums(t);
+    const lat = histBucket(t.latency_ms);
+    const ttft = histBucket(t.ttft_ms);
+    for (const d of ROLLUP_DIMS) {
+      const raw = d.column === null ? null : t[d.column];
+      const present: 0 | 1 = d.column === null || (raw !== null && raw !== undefined) ? 1 : 0;
+      const value = present && raw !== null && raw !== undefined ? String(raw) : '';
+      const id = `${hour}\u0001${t.kind}\u0001${d.dim}\u0001${present}\u0001${value}`;
+      const row = rows.get(id);
+      if (row) addSums(row, sums);
+      else rows.set(id, { hour, kind: t.kind, dim: d.dim, present, value, ...sums });
+      if (!d.hist) continue;
+      for (const [metric, idx] of [
+        [0, lat],
+        [1, ttft],
+      ] as const) {
+        if (idx === null) continue;
+        const hid = `${id}\u0001${metric}\u0001${idx}`;
+        const h = hist.get(hid);
+        if (h) h.n++;
+        else hist.set(hid, { hour, kind: t.kind, dim: d.dim, present, value, metric, idx, n: 1 });
+      }
+    }
+  }
+  return {
+    rows: [...rows.values()].sort(compareKeys),
+    hist: [...hist.values()].sort((a, b) => compareKeys(a, b) || a.metric - b.metric || a.idx - b.idx),
+  };
+}
+
+/** How one query reads the rollups: which dimension, and which value and kind rows. */
+export interface RollupPlan {
+  dim: RollupDim;
+  /** Only rows of this value (a filter on the dimension). */
+  value?: string;
+  kind?: string;
+  /** Whole hours read from the rollups: [from, to). */
+  from: number;
+  to: number;
+  /** Partial hours read from the traces. */
+  edges: Array<{ from: number; to: number }>;
+}
+
+const FILTER_DIMS: ReadonlyArray<readonly [keyof TraceFilter, GroupBy]> = [
+  ['model', 'model'],
+  ['provider', 'provider'],
+  ['keyId', 'key'],
+  ['user', 'user'],
+  ['feature', 'feature'],
+  ['environment', 'environment'],
+];
+
+/**
+ * The rollup plan for a query over [from, to), or null when the rollups cannot answer it
+ * (a filter they do not keep, two dimensions at once, less than one whole hour, or
+ * percentiles by user).
+ */
+export function planRollup(from: number, to: number, groupBy: GroupBy | undefined, filter: TraceFilter | undefined, needHist: boolean): RollupPlan | null {
+  const f = effectiveFilter(filter);
+  let dim: RollupDim = groupBy ?? 'all';
+  let value: string | undefined;
+  for (const key of Object.keys(f) as Array<keyof TraceFilter>) {
+    if (key === 'kind' || key === 'from' || key === 'to') continue;
+    const fd = FILTER_DIMS.find(([k]) => k === key);
+    if (!fd || value !== undefined) return null;
+    if (groupBy !== undefined && groupBy !== fd[1]) return null;
+    dim = fd[1];
+    value = String(f[key]);
+  }
+  if (needHist && !DIM_HAS_HIST.get(dim)) return null;
+  const start = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const end = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (end <= start) return null;
+  const edges: Array<{ from: number; to: number }> = [];
+  if (from < start) edges.push({ from, to: start });
+  if (end < to) edges.push({ from: end, to });
+  return { dim, ...(value === undefined ? {} : { value }), ...(f.kind === undefined ? {} : { kind: f.kind }), from: start, to: end, edges };
+}
+
+/** Conditions selecting a plan's rows from a rollup table (`?` placeholders). */
+export function rollupConditions(plan: RollupPlan): { where: string[]; args: unknown[] } {
+  const where = ['dim = ?', 'hour >= ?', 'hour < ?'];
+  const args: unknown[] = [plan.dim, plan.from, plan.to];
+  if (plan.kind !== undefined) {
+    where.push('kind = ?');
+    args.push(plan.kind);
+  }
+  if (plan.value !== undefined) {
+    where.push('present = 1', 'value = ?');
+    args.push(plan.value);
+  }
+  return { where, args };
+}
+
+/** The group expression of a rollup query: the value, or NULL for calls without one / ungrouped. */
+export function rollupGroupExpr(grouped: boolean): string {
+  return grouped ? "CASE WHEN present = 1 THEN value ELSE NULL END" : 'NULL';
+}
