@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { Cancellation } from './cancellation.js';
 import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
 import { openAIChat } from './inbound/openai-chat.js';
@@ -72,12 +73,12 @@ export function traceContextFor(headers: FastifyRequest['headers']): { traceId: 
   return { traceId: fromParent ?? newTraceId(), parentId };
 }
 
-function exchange(req: FastifyRequest, res: ServerResponse, signal: AbortSignal): HttpExchange {
+function exchange(req: FastifyRequest, res: ServerResponse, cancel: Cancellation): HttpExchange {
   return {
     headers: req.headers,
     body: req.body,
     rawBody: (req as FastifyRequest & { [RAW_BODY]?: string })[RAW_BODY],
-    signal,
+    cancel,
     get headersSent() {
       return res.headersSent;
     },
@@ -176,9 +177,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const runInference = (inbound: InboundFormat) => async (req: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
     const res = reply.raw;
-    const abort = new AbortController();
+    const cancel = new Cancellation();
     res.on('close', () => {
-      if (!res.writableFinished) abort.abort(new LlmopsError('client_closed_request', 'the client closed the connection'));
+      if (!res.writableFinished) cancel.cancel();
     });
     const { traceId, parentId } = traceContextFor(req.headers);
     const ctx: RequestContext = {
@@ -188,7 +189,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       startedAt: Date.now(),
       t0: performance.now(),
       inbound,
-      http: exchange(req, res, abort.signal),
+      http: exchange(req, res, cancel),
       tags: { user: null, feature: null, session: null, metadata: null },
       stream: false,
       requestedModel: null,

@@ -34,6 +34,14 @@ export interface CreateKeyInput {
 }
 
 const KEY_PREFIX = 'sk-llmops-';
+const MAX_CACHED_TOKENS = 10_000;
+const ADMIN: Principal = { kind: 'admin', keyId: null, name: 'admin', allows: () => true, metadata: null };
+
+interface CacheEntry {
+  principal: Principal;
+  rec?: KeyRecord;
+  at: number;
+}
 const CACHE_TTL_MS = 10_000;
 const TOUCH_FLUSH_MS = 5_000;
 
@@ -68,7 +76,8 @@ export function publicKey(k: KeyRecord): PublicKey {
 export class KeyService {
   private readonly adminHash: Buffer | undefined;
   private readonly staticKeys = new Map<string, Principal>();
-  private readonly cache = new Map<string, { rec: KeyRecord; principal: Principal; at: number }>();
+  /** Token → principal; `rec` is set for stored keys (checked for expiry/revocation on every use). */
+  private readonly cache = new Map<string, CacheEntry>();
   private readonly touched = new Map<string, number>();
   private touchTimer: NodeJS.Timeout | undefined;
 
@@ -97,24 +106,25 @@ export class KeyService {
         'No API key provided. Send it as "Authorization: Bearer <key>" (or "x-api-key: <key>").',
       );
     }
-    const hash = hashKey(token);
-    if (this.adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) {
-      return { kind: 'admin', keyId: null, name: 'admin', allows: () => true, metadata: null };
-    }
-    const fromConfig = this.staticKeys.get(hash);
-    if (fromConfig) return fromConfig;
-
-    let hit = this.cache.get(hash);
-    if (!hit || now - hit.at > CACHE_TTL_MS) {
+    // Fast path: a token seen recently skips hashing (the map is bounded, entries expire).
+    let hit = this.cache.get(token);
+    if (!hit || (hit.rec && now - hit.at > CACHE_TTL_MS)) {
+      const hash = hashKey(token);
+      if (this.adminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) {
+        return this.remember(token, { principal: ADMIN, at: now });
+      }
+      const fromConfig = this.staticKeys.get(hash);
+      if (fromConfig) return this.remember(token, { principal: fromConfig, at: now });
       const rec = await this.store.findKeyByHash(hash);
       if (!rec) {
-        this.cache.delete(hash);
+        this.cache.delete(token);
         throw new LlmopsError('invalid_api_key', `Incorrect API key provided: ${redact(token)}.`);
       }
       hit = { rec, principal: principalFor(rec), at: now };
-      this.cache.set(hash, hit);
+      this.remember(token, hit);
     }
-    const { rec } = hit;
+    const rec = hit.rec;
+    if (!rec) return hit.principal; // the admin or a key from config
     if (rec.revoked_at !== null && rec.revoked_at <= now) {
       throw new LlmopsError('revoked_api_key', `The API key ${rec.key_prefix}… ("${rec.name}") has been revoked.`);
     }
@@ -126,6 +136,12 @@ export class KeyService {
     }
     this.touch(rec.id, now);
     return hit.principal;
+  }
+
+  private remember(token: string, entry: CacheEntry): Principal {
+    if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.clear();
+    this.cache.set(token, entry);
+    return entry.principal;
   }
 
   /** Creates a key; the secret is returned once and never stored. */
@@ -159,7 +175,7 @@ export class KeyService {
   /** Revokes a key; effective at once on this instance, within the cache TTL on others. */
   async revoke(id: string, now = Date.now()): Promise<boolean> {
     const changed = await this.store.revokeKey(id, now);
-    for (const [hash, entry] of this.cache) if (entry.rec.id === id) this.cache.delete(hash);
+    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
     return changed;
   }
 

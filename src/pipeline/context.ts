@@ -2,6 +2,7 @@
  * The typed context one request carries through the pipeline, and the framework-free
  * view of the HTTP exchange that stages use to read the request and write the answer.
  */
+import type { Cancellation } from '../cancellation.js';
 import type { ChatRequest, EmbeddingsRequest, Usage } from '../canonical.js';
 import type { LlmopsError } from '../errors.js';
 import type { InboundFormat } from '../inbound/types.js';
@@ -19,8 +20,8 @@ export interface HttpExchange {
   readonly body: unknown;
   /** The body's JSON text as received, when there was one. */
   readonly rawBody: string | undefined;
-  /** Aborted when the client disconnects before the answer is complete. */
-  readonly signal: AbortSignal;
+  /** Cancelled when the client disconnects before the answer is complete. */
+  readonly cancel: Cancellation;
   readonly headersSent: boolean;
   sendJson(status: number, body: string, headers: Record<string, string>): void;
   startStream(headers: Record<string, string>): void;

@@ -22,7 +22,7 @@ export function route(router: ModelRouter, executor: ExecutorDeps): Stage<Reques
       });
     }
     ctx.route = r;
-    const signal = ctx.http.signal;
+    const signal = ctx.http.cancel;
     if (req.kind === 'embeddings') {
       const a = await executeRoute(r, executor, signal, ctx.attempts, (t, o) => t.provider.embeddings(req.body, t.model, o));
       a.release();

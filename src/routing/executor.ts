@@ -4,7 +4,7 @@
  * 429/5xx/timeouts/connection errors but not on caller errors, and moves to the
  * context-fallback targets when every target says the request is too long.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cancellation } from '../cancellation.js';
 import type { RoutingConfig } from '../config/schema.js';
 import { asLlmopsError, LlmopsError, type ErrorCode } from '../errors.js';
 import type { CallOptions } from '../providers/types.js';
@@ -55,7 +55,7 @@ export function backoffMs(attempt: number, base: number, cap: number, random: ()
 export async function executeRoute<T>(
   route: Route,
   deps: ExecutorDeps,
-  clientSignal: AbortSignal,
+  client: Cancellation,
   attempts: AttemptRecord[],
   call: (target: ResolvedTarget, opts: CallOptions) => Promise<T>,
 ): Promise<Attempted<T>> {
@@ -67,22 +67,21 @@ export async function executeRoute<T>(
   const tryTargets = async (targets: readonly ResolvedTarget[]): Promise<Attempted<T> | undefined> => {
     for (const target of targets) {
       for (let attempt = 0; attempt <= route.retries; attempt++) {
-        if (clientSignal.aborted) throw clientAbort(clientSignal);
+        if (client.aborted) throw clientAbort(client);
         if (!deps.breaker.tryAcquire(target.key)) {
           attempts.push({ provider: target.provider.name, model: target.model, status: null, latency_ms: 0, error_code: 'circuit_open', error: 'skipped: circuit open' });
           lastError ??= new LlmopsError('all_targets_unavailable', `every target for '${route.name}' is unavailable (circuit open)`);
           break;
         }
         const ctl = new AbortController();
-        const onClientAbort = (): void => ctl.abort(clientAbort(clientSignal));
-        clientSignal.addEventListener('abort', onClientAbort, { once: true });
+        const offCancel = client.onCancel(() => ctl.abort(clientAbort(client)));
         const timer = setTimeout(
           () => ctl.abort(new LlmopsError('upstream_timeout', `${target.provider.name}: no complete answer within ${target.timeoutMs} ms`, { provider: target.provider.name })),
           target.timeoutMs,
         );
         const release = (): void => {
           clearTimeout(timer);
-          clientSignal.removeEventListener('abort', onClientAbort);
+          offCancel();
         };
         const t0 = performance.now();
         try {
@@ -123,9 +122,9 @@ export async function executeRoute<T>(
           const wait = retryWait(err, attempt, deps.routing, random);
           if (wait === undefined) break; // Retry-After too long: try the next target now
           try {
-            await sleep(wait, undefined, { signal: clientSignal });
+            await client.sleep(wait);
           } catch {
-            throw clientAbort(clientSignal);
+            throw clientAbort(client);
           }
         }
       }
@@ -148,9 +147,8 @@ function retryWait(err: LlmopsError, attempt: number, routing: RoutingConfig, ra
   return backoffMs(attempt, routing.backoff_base_ms, routing.backoff_max_ms, random);
 }
 
-function clientAbort(signal: AbortSignal): LlmopsError {
-  const reason: unknown = signal.reason;
-  return reason instanceof LlmopsError ? reason : new LlmopsError('client_closed_request', 'the client closed the connection');
+function clientAbort(client: Cancellation): LlmopsError {
+  return client.reason ?? new LlmopsError('client_closed_request', 'the client closed the connection');
 }
 
 function round(ms: number): number {

@@ -69,7 +69,7 @@ describe('llmops binary', () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('providers.openai.api_key: environment variable MISSING_KEY_FOR_TEST is not set');
     expect(r2.stderr).toContain("models.chat.targets.0.provider: unknown provider 'nowhere'");
-  });
+  }, 30_000);
 
   it('serves, prints a curl that works, manages keys, tails traces, and drains every trace on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmops-proc-'));
@@ -132,5 +132,5 @@ describe('llmops binary', () => {
     sqlite.close();
     expect(n).toBe(20);
     expect(k.last_used_at).toBeGreaterThan(0);
-  });
+  }, 60_000); // several real processes start here; a loaded 2-core machine needs the time
 });
