@@ -23,6 +23,7 @@ import { buildServer } from './server.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { CaptureSettings } from './traces/capture.js';
+import { startRetention } from './traces/retention.js';
 import { TraceSink } from './traces/trace-sink.js';
 import { TraceWriterThread, writerThreadAvailable } from './traces/trace-writer-thread.js';
 
@@ -86,8 +87,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
   const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, plugins: observability.plugins });
 
+  const retention = startRetention(store, config.traces.retention_days, log);
+
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
+    retention.stop();
     const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms);
     grace.unref();
     try {

@@ -64,12 +64,24 @@ export class MetricsAccumulator {
     }
   }
 
-  /** Rows with bucket, grp, idx, n, and metric (0 latency, 1 TTFT) unless `metric` is given. */
-  addHistRows(rows: readonly Row[], metric?: 0 | 1): void {
+  /** Rows with bucket, grp, idx (a TTFT bucket) and n. */
+  addTtftRows(rows: readonly Row[]): void {
+    for (const r of rows) addToHistogram(this.point(r.bucket, r.grp).ttft, num(r.idx), num(r.n));
+  }
+
+  /** Rollup rows: bucket, grp, the sums, and the histograms as JSON text (or null). */
+  addRollupRows(rows: readonly Row[]): void {
     for (const r of rows) {
       const p = this.point(r.bucket, r.grp);
-      const m = metric ?? num(r.metric);
-      addToHistogram(m === 0 ? p.latency : p.ttft, num(r.idx), num(r.n));
+      addSums(p.sums, rowSums(r));
+      for (const [column, h] of [
+        ['lat_hist', p.latency],
+        ['ttft_hist', p.ttft],
+      ] as const) {
+        const v = r[column];
+        if (v === null || v === undefined) continue;
+        for (const [idx, n] of Object.entries(JSON.parse(String(v)) as Record<string, number>)) addToHistogram(h, Number(idx), n);
+      }
     }
   }
 

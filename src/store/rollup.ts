@@ -1,8 +1,9 @@
 /**
  * Hourly rollups that keep metrics and costs fast as traces pile up. Every inserted trace
  * adds to one row per dimension (everything, model, provider, feature, user, key,
- * environment, prompt version) of its hour, and, except for the user dimension, to a
- * latency and a TTFT histogram row per bucket. A query over whole hours with at most one
+ * environment, prompt version) of its hour; except for the user dimension (too many values
+ * to be worth it) the row also keeps latency and TTFT histograms, as JSON objects
+ * (bucket index → count) merged on upsert. A query over whole hours with at most one
  * dimension (grouped by or filtered on) and `kind` reads these small tables; the partial
  * hours at either end, minute buckets and any other filter read the traces themselves.
  * Both paths give the same figures (the shared store suite checks it).
@@ -115,13 +116,13 @@ export const ROLLUP_SUM_COLUMNS = [
   'cache_misses',
 ] as const satisfies ReadonlyArray<keyof RollupSums>;
 
-export interface RollupRow extends RollupKey, RollupSums {}
+/** Histogram bucket index → count, as stored (JSON object). */
+export type HistCounts = Record<number, number>;
 
-/** metric 0 = latency, 1 = time to first token. */
-export interface RollupHistRow extends RollupKey {
-  metric: 0 | 1;
-  idx: number;
-  n: number;
+export interface RollupRow extends RollupKey, RollupSums {
+  /** Latency histogram; null for dimensions without histograms. */
+  lat_hist: HistCounts | null;
+  ttft_hist: HistCounts | null;
 }
 
 export function emptySums(): RollupSums {
@@ -143,21 +144,6 @@ export function addSums(into: RollupSums, s: RollupSums): void {
   for (const c of ROLLUP_SUM_COLUMNS) into[c] += s[c];
 }
 
-function traceSums(t: RollupSource): RollupSums {
-  return {
-    requests: 1,
-    errors: t.status === 'error' ? 1 : 0,
-    input_tokens: t.input_tokens ?? 0,
-    output_tokens: t.output_tokens ?? 0,
-    cached_tokens: t.cached_tokens ?? 0,
-    reasoning_tokens: t.reasoning_tokens ?? 0,
-    cost_usd: t.cost_usd ?? 0,
-    unknown_cost: t.cost_usd === null && t.kind === 'llm' ? 1 : 0,
-    cache_hits: t.cache_status === 'hit' ? 1 : 0,
-    cache_misses: t.cache_status === 'miss' ? 1 : 0,
-  };
-}
-
 function compareKeys(a: RollupKey, b: RollupKey): number {
   return a.dim < b.dim ? -1 : a.dim > b.dim ? 1 : a.hour - b.hour || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || a.present - b.present || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
 }
@@ -166,39 +152,58 @@ function compareKeys(a: RollupKey, b: RollupKey): number {
  * What a batch of traces adds to the rollups, summed per row and sorted by key (so that
  * concurrent writers lock rows in one order).
  */
-export function rollupBatch(batch: Iterable<RollupSource>): { rows: RollupRow[]; hist: RollupHistRow[] } {
+export function rollupBatch(batch: Iterable<RollupSource>): RollupRow[] {
   const rows = new Map<string, RollupRow>();
-  const hist = new Map<string, RollupHistRow>();
+  let lastHour = NaN;
+  let lastKind = '';
+  let prefix = '';
   for (const t of batch) {
     const hour = Math.floor(t.started_at / HOUR_MS) * HOUR_MS;
-    const sums = traceSums(t);
+    if (hour !== lastHour || t.kind !== lastKind) {
+      lastHour = hour;
+      lastKind = t.kind;
+      prefix = `${hour}\u0001${t.kind}\u0001`;
+    }
     const lat = histBucket(t.latency_ms);
     const ttft = histBucket(t.ttft_ms);
+    const status = t.status === 'error' ? 1 : 0;
+    const unknown = t.cost_usd === null && t.kind === 'llm' ? 1 : 0;
+    const hit = t.cache_status === 'hit' ? 1 : 0;
+    const miss = t.cache_status === 'miss' ? 1 : 0;
     for (const d of ROLLUP_DIMS) {
-      const raw = d.column === null ? null : t[d.column];
-      const present: 0 | 1 = d.column === null || (raw !== null && raw !== undefined) ? 1 : 0;
-      const value = present && raw !== null && raw !== undefined ? String(raw) : '';
-      const id = `${hour}\u0001${t.kind}\u0001${d.dim}\u0001${present}\u0001${value}`;
-      const row = rows.get(id);
-      if (row) addSums(row, sums);
-      else rows.set(id, { hour, kind: t.kind, dim: d.dim, present, value, ...sums });
-      if (!d.hist) continue;
-      for (const [metric, idx] of [
-        [0, lat],
-        [1, ttft],
-      ] as const) {
-        if (idx === null) continue;
-        const hid = `${id}\u0001${metric}\u0001${idx}`;
-        const h = hist.get(hid);
-        if (h) h.n++;
-        else hist.set(hid, { hour, kind: t.kind, dim: d.dim, present, value, metric, idx, n: 1 });
+      const raw = d.column === null ? '' : t[d.column];
+      const present: 0 | 1 = raw === null || raw === undefined ? 0 : 1;
+      const value = present ? String(raw) : '';
+      const id = `${prefix}${d.dim}\u0001${present}${value}`;
+      let row = rows.get(id);
+      if (!row) {
+        row = { hour, kind: t.kind, dim: d.dim, present, value, ...emptySums(), lat_hist: d.hist ? {} : null, ttft_hist: d.hist ? {} : null };
+        rows.set(id, row);
       }
+      row.requests++;
+      row.errors += status;
+      row.input_tokens += t.input_tokens ?? 0;
+      row.output_tokens += t.output_tokens ?? 0;
+      row.cached_tokens += t.cached_tokens ?? 0;
+      row.reasoning_tokens += t.reasoning_tokens ?? 0;
+      row.cost_usd += t.cost_usd ?? 0;
+      row.unknown_cost += unknown;
+      row.cache_hits += hit;
+      row.cache_misses += miss;
+      if (row.lat_hist && lat !== null) row.lat_hist[lat] = (row.lat_hist[lat] ?? 0) + 1;
+      if (row.ttft_hist && ttft !== null) row.ttft_hist[ttft] = (row.ttft_hist[ttft] ?? 0) + 1;
     }
   }
-  return {
-    rows: [...rows.values()].sort(compareKeys),
-    hist: [...hist.values()].sort((a, b) => compareKeys(a, b) || a.metric - b.metric || a.idx - b.idx),
-  };
+  return [...rows.values()].sort(compareKeys);
+}
+
+/** Sums two stored histograms (JSON objects of bucket → count); either may be null. */
+export function mergeHistJson(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const out = JSON.parse(a) as Record<string, number>;
+  for (const [k, n] of Object.entries(JSON.parse(b) as Record<string, number>)) out[k] = (out[k] ?? 0) + n;
+  return JSON.stringify(out);
 }
 
 /** How one query reads the rollups: which dimension, and which value and kind rows. */

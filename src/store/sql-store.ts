@@ -9,11 +9,15 @@ import { planRollup, rollupConditions, rollupGroupExpr, type RollupPlan } from '
 import { rowToTrace } from './trace-columns.js';
 import {
   BUCKET_MS,
+  dayIn,
+  dayOf,
+  daysOf,
+  effectiveFilter,
   feedbackSql,
   filterConditions,
   rawSumsSql,
   rawTtftSql,
-  searchSql,
+  searchDaySql,
   type Sql,
   type SqlDialect,
   summarySql,
@@ -141,8 +145,22 @@ export abstract class SqlStore implements Store {
     return (await this.all({ sql, args: [...args, Math.max(0, Math.trunc(q.limit))] })).map(rowToTrace);
   }
 
+  /** The first and last start times stored, or null when there are no traces (two index lookups). */
+  protected async timeSpan(): Promise<{ lo: number; hi: number } | null> {
+    // Two subqueries: SQLite answers a lone min() or max() from the index, not both in one.
+    const r = await this.one({ sql: 'SELECT (SELECT min(started_at) FROM traces) AS lo, (SELECT max(started_at) FROM traces) AS hi', args: [] });
+    return r?.lo == null || r.hi == null ? null : { lo: Number(r.lo), hi: Number(r.hi) };
+  }
+
+  /** Every day that holds traces, newest first (for lookups through day-prefixed indexes). */
+  protected async storedDays(): Promise<number[]> {
+    const span = await this.timeSpan();
+    return span ? daysOf(span.lo, span.hi + 1) : [];
+  }
+
   /**
-   * Newest first; pass `next_cursor` back for the next page.
+   * Newest first; pass `next_cursor` back for the next page. Reads day by day from the
+   * newest, each day through the index that fits the filter, until the page is full.
    * @example
    * let page = await store.searchTraces({ feature: 'search', status: 'error' }, 50);
    * while (page.next_cursor) page = await store.searchTraces({ feature: 'search', status: 'error' }, 50, page.next_cursor);
@@ -150,19 +168,31 @@ export abstract class SqlStore implements Store {
   async searchTraces(filter: TraceFilter, limit: number, cursor?: string | null): Promise<TracePage> {
     const n = clampLimit(limit);
     const after: CursorPosition | null = cursor ? decodeCursor(cursor) : null;
-    const rows = await this.all(searchSql(this.dialect, filter, n, after));
+    const f = effectiveFilter(filter);
+    const span = await this.timeSpan();
+    const rows: Row[] = [];
+    if (span) {
+      const newest = Math.min(span.hi, (f.to ?? Infinity) - 1, after?.startedAt ?? Infinity);
+      const oldest = Math.max(span.lo, f.from ?? -Infinity);
+      for (let day = dayOf(newest); day >= dayOf(oldest) && rows.length <= n; day--) {
+        rows.push(...(await this.all(searchDaySql(this.dialect, f, day, n + 1 - rows.length, after))));
+      }
+    }
     const data = rows.slice(0, n).map(rowToTrace);
     const last = data[data.length - 1];
     return { data, next_cursor: rows.length > n && last ? encodeCursor({ startedAt: last.started_at, id: last.id }) : null };
   }
 
   async getTrace(id: string): Promise<TraceRecord | undefined> {
-    const r = await this.one({ sql: `SELECT ${TRACE_SELECT} FROM traces WHERE id = ?`, args: [id] });
+    const r = await this.one({ sql: `SELECT ${TRACE_SELECT} FROM traces WHERE ${dayIn(await this.storedDays())} AND id = ?`, args: [id] });
     return r ? rowToTrace(r) : undefined;
   }
 
   async getTraceCalls(traceId: string): Promise<TraceRecord[]> {
-    const rows = await this.all({ sql: `SELECT ${TRACE_SELECT} FROM traces WHERE trace_id = ? ORDER BY started_at, id`, args: [traceId] });
+    const rows = await this.all({
+      sql: `SELECT ${TRACE_SELECT} FROM traces WHERE ${dayIn(await this.storedDays())} AND trace_id = ? ORDER BY started_at, id`,
+      args: [traceId],
+    });
     return rows.map(rowToTrace);
   }
 
@@ -185,12 +215,9 @@ export abstract class SqlStore implements Store {
     for (const r of rawRanges) {
       const f: TraceFilter = { ...q.filter, from: r.from, to: r.to };
       jobs.push(this.all(rawSumsSql(this.dialect, f, width, q.groupBy, true)).then((rows) => acc.addSumRows(rows, true)));
-      jobs.push(this.all(rawTtftSql(this.dialect, f, width, q.groupBy)).then((rows) => acc.addHistRows(rows, 1)));
+      jobs.push(this.all(rawTtftSql(this.dialect, f, width, q.groupBy)).then((rows) => acc.addTtftRows(rows)));
     }
-    if (plan) {
-      jobs.push(this.all(this.rollupSumsSql(plan, width, q.groupBy !== undefined)).then((rows) => acc.addSumRows(rows, false)));
-      jobs.push(this.all(this.rollupHistSql(plan, width, q.groupBy !== undefined)).then((rows) => acc.addHistRows(rows)));
-    }
+    if (plan) jobs.push(this.all(this.rollupRowsSql(plan, width, q.groupBy !== undefined)).then((rows) => acc.addRollupRows(rows)));
     jobs.push(
       this.all(feedbackSql(this.dialect, { ...q.filter, from: q.from, to: q.to }, width, q.groupBy)).then((rows) => acc.addFeedbackRows(rows)),
     );
@@ -232,17 +259,20 @@ export abstract class SqlStore implements Store {
     };
   }
 
-  private rollupHistSql(plan: RollupPlan, width: number, grouped: boolean): Sql {
+  /** Rollup rows one by one (sums and histograms), with their bucket and group. */
+  private rollupRowsSql(plan: RollupPlan, width: number, grouped: boolean): Sql {
     const { where, args } = rollupConditions(plan);
     return {
-      sql: `SELECT (hour / ${width}) * ${width} AS bucket, ${rollupGroupExpr(grouped)} AS grp, metric, idx, sum(n) AS n
-        FROM trace_rollup_hist WHERE ${where.join(' AND ')} GROUP BY 1, 2, 3, 4`,
+      sql: `SELECT (hour / ${width}) * ${width} AS bucket, ${rollupGroupExpr(grouped)} AS grp,
+          requests, errors, input_tokens, output_tokens, cached_tokens, reasoning_tokens,
+          cost_usd, unknown_cost, cache_hits, cache_misses, lat_hist, ttft_hist
+        FROM trace_rollups WHERE ${where.join(' AND ')}`,
       args,
     };
   }
 
   private async summary(column: 'session_id' | 'user_id', id: string): Promise<SubjectSummary | undefined> {
-    const q = summarySql(column, id);
+    const q = summarySql(column, id, await this.storedDays());
     const [totals, models] = await Promise.all([this.one(q.totals), this.all(q.models)]);
     const requests = Number(totals?.requests ?? 0);
     if (!totals || requests === 0) return undefined;

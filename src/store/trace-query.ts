@@ -2,8 +2,12 @@
  * The SQL both backends run over traces, written once: filter conditions, the search
  * page, and the raw aggregates behind metrics, costs and summaries. Statements use `?`
  * placeholders (PostgreSQL's store numbers them); the few dialect differences (JSON
- * access) are switched on {@link SqlDialect}. Bucket widths are baked in as integer
- * literals so both engines divide integers.
+ * access) are switched on {@link SqlDialect}. Bucket widths and day numbers are baked in
+ * as integer literals so both engines divide integers.
+ *
+ * Every lookup index but the time index starts with the UTC day (`day` column): inserts
+ * then touch only the current day's part of each index, so ingest does not slow down as
+ * the table grows. Queries on those indexes name their days (`day = d`, `day IN (…)`).
  */
 import { LlmopsError } from '../errors.js';
 import { TRACE_COLUMNS } from './trace-columns.js';
@@ -18,6 +22,25 @@ export interface Sql {
 }
 
 export const BUCKET_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+export const DAY_MS = 86_400_000;
+
+/** The `day` column of a trace: whole UTC days since the epoch. */
+export function dayOf(ms: number): number {
+  return Math.floor(ms / DAY_MS);
+}
+
+/** The days that overlap [from, to), newest first. */
+export function daysOf(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let d = dayOf(to - 1); d >= dayOf(from); d--) out.push(d);
+  return out;
+}
+
+/** `day IN (…)` for a list of days (integers, inlined). */
+export function dayIn(days: readonly number[], alias = ''): string {
+  return days.length === 0 ? '1 = 0' : `${alias}day IN (${days.map((d) => Math.trunc(d)).join(', ')})`;
+}
 
 /** The trace column each group-by names. */
 export const GROUP_COLUMN: Record<GroupBy, string> = {
@@ -49,6 +72,14 @@ const EQUALS: ReadonlyArray<readonly [keyof TraceFilter, string]> = [
 ];
 
 const TEXT_COLUMNS = ['user_id', 'feature', 'session_id', 'requested_model', 'trace_id', 'name'];
+
+/** Filter fields with a day-prefixed index (see the module comment). */
+const INDEXED: ReadonlyArray<keyof TraceFilter> = ['model', 'provider', 'keyId', 'user', 'feature', 'session', 'status'];
+
+/** Whether a filter names a column with a day-prefixed index. */
+export function usesDayIndex(f: TraceFilter): boolean {
+  return INDEXED.some((k) => f[k] !== undefined);
+}
 
 /** A filter with the fields that do not restrict anything (undefined, `{}`, `''`) removed. */
 export function effectiveFilter(f: TraceFilter | undefined): TraceFilter {
@@ -127,20 +158,35 @@ export function filterConditions(dialect: SqlDialect, filter: TraceFilter | unde
   return { where, args };
 }
 
+/** Filter conditions for a bounded time range, naming its days when a day-prefixed index can serve the filter. */
+function rangeConditions(dialect: SqlDialect, filter: TraceFilter, alias = ''): { where: string[]; args: unknown[] } {
+  const c = filterConditions(dialect, filter, alias);
+  const f = effectiveFilter(filter);
+  if (f.from !== undefined && f.to !== undefined && usesDayIndex(f)) c.where.unshift(dayIn(daysOf(f.from, f.to), alias));
+  return c;
+}
+
 function whereClause(where: readonly string[]): string {
   return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
 }
 
-/** One search page (one row more than `limit`, to know whether another page follows). */
-export function searchSql(dialect: SqlDialect, filter: TraceFilter, limit: number, after: CursorPosition | null): Sql {
-  const { where, args } = filterConditions(dialect, filter);
+/**
+ * One day of a search page, newest first, at most `limit` rows. The caller walks the days
+ * from the newest, so every query reads one day's part of an index in order.
+ */
+export function searchDaySql(dialect: SqlDialect, filter: TraceFilter, day: number, limit: number, after: CursorPosition | null): Sql {
+  const f = effectiveFilter(filter);
+  const from = Math.max(f.from ?? -Infinity, day * DAY_MS);
+  const to = Math.min(f.to ?? Infinity, (day + 1) * DAY_MS);
+  const { where, args } = filterConditions(dialect, { ...f, from, to });
+  where.unshift(`day = ${Math.trunc(day)}`);
   if (after) {
     where.push('(started_at, id) < (?, ?)');
     args.push(after.startedAt, after.id);
   }
   return {
     sql: `SELECT ${TRACE_SELECT} FROM traces ${whereClause(where)} ORDER BY started_at DESC, id DESC LIMIT ?`,
-    args: [...args, limit + 1],
+    args: [...args, limit],
   };
 }
 
@@ -158,7 +204,7 @@ const UNKNOWN_COST = `CASE WHEN cost_usd IS NULL AND kind = 'llm' THEN 1 ELSE 0 
  * reasoning_tokens, cost_usd, unknown_cost, cache_hits, cache_misses.
  */
 export function rawSumsSql(dialect: SqlDialect, filter: TraceFilter, widthMs: number | null, group: GroupBy | undefined, withHist: boolean): Sql {
-  const { where, args } = filterConditions(dialect, filter);
+  const { where, args } = rangeConditions(dialect, filter);
   const grp = group ? GROUP_COLUMN[group] : 'NULL';
   const idx = withHist ? 'latency_bucket' : '0';
   return {
@@ -180,7 +226,7 @@ export function rawSumsSql(dialect: SqlDialect, filter: TraceFilter, widthMs: nu
 
 /** Raw time-to-first-token histogram. Columns: bucket, grp, idx, n. */
 export function rawTtftSql(dialect: SqlDialect, filter: TraceFilter, widthMs: number, group: GroupBy | undefined): Sql {
-  const { where, args } = filterConditions(dialect, filter);
+  const { where, args } = rangeConditions(dialect, filter);
   where.push('ttft_bucket IS NOT NULL');
   const grp = group ? GROUP_COLUMN[group] : 'NULL';
   return {
@@ -196,7 +242,7 @@ export function rawTtftSql(dialect: SqlDialect, filter: TraceFilter, widthMs: nu
  * per (bucket, group) it falls in (UNION removes the repeats). Columns: bucket, grp, name, n, total.
  */
 export function feedbackSql(dialect: SqlDialect, filter: TraceFilter, widthMs: number, group: GroupBy | undefined): Sql {
-  const { where, args } = filterConditions(dialect, filter, 't.');
+  const { where, args } = rangeConditions(dialect, filter, 't.');
   const grp = group ? `t.${GROUP_COLUMN[group]}` : 'NULL';
   const cond = where.length > 0 ? `AND ${where.join(' AND ')}` : '';
   const pick = `SELECT ${bucketExpr('t.started_at', widthMs)} AS bucket, ${grp} AS grp, f.id, f.name, f.value_number
@@ -211,8 +257,9 @@ export function feedbackSql(dialect: SqlDialect, filter: TraceFilter, widthMs: n
   };
 }
 
-/** Totals and models of the calls with one column value (session or user summaries). */
-export function summarySql(column: 'session_id' | 'user_id', id: string): { totals: Sql; models: Sql } {
+/** Totals and models of the calls with one column value (session or user summaries), over the given days. */
+export function summarySql(column: 'session_id' | 'user_id', id: string, days: readonly number[]): { totals: Sql; models: Sql } {
+  const where = `${dayIn(days)} AND ${column} = ?`;
   return {
     totals: {
       sql: `SELECT count(*) AS requests,
@@ -221,11 +268,11 @@ export function summarySql(column: 'session_id' | 'user_id', id: string): { tota
           coalesce(sum(input_tokens), 0) AS input_tokens,
           coalesce(sum(output_tokens), 0) AS output_tokens,
           min(started_at) AS first_seen, max(started_at) AS last_seen
-        FROM traces WHERE ${column} = ?`,
+        FROM traces WHERE ${where}`,
       args: [id],
     },
     models: {
-      sql: `SELECT DISTINCT requested_model AS model FROM traces WHERE ${column} = ? AND requested_model IS NOT NULL ORDER BY 1`,
+      sql: `SELECT DISTINCT requested_model AS model FROM traces WHERE ${where} AND requested_model IS NOT NULL ORDER BY 1`,
       args: [id],
     },
   };

@@ -1,59 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { Store, TraceRecord } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import { sampleTrace } from '../../test/helpers/sample-trace.js';
 import { TraceSink } from './trace-sink.js';
 
-function trace(i: number): TraceRecord {
-  return {
-    id: `call-${i}`,
-    trace_id: `trace-${i}`,
-    parent_id: null,
-    kind: 'llm',
-    name: 'chat m',
-    source: 'gateway',
-    started_at: 1_700_000_000_000 + i,
-    endpoint: 'chat',
-    environment: 'test',
-    key_id: 'k',
-    user_id: null,
-    feature: null,
-    session_id: null,
-    requested_model: 'm',
-    provider: 'p',
-    provider_model: 'm',
-    prompt_name: null,
-    prompt_version: null,
-    prompt_variant: null,
-    request_params: { temperature: 0.2 },
-    cache_status: 'skip',
-    guardrails: null,
-    capture: 'full',
-    input_payload: { messages: [{ role: 'user', content: `hello ${i}` }] },
-    output_payload: { content: 'hi' },
-    stream: false,
-    status: 'ok',
-    http_status: 200,
-    error_code: null,
-    error_message: null,
-    finish_reason: 'stop',
-    latency_ms: 1,
-    ttft_ms: null,
-    input_tokens: 1,
-    output_tokens: 1,
-    cached_tokens: 0,
-    cache_write_tokens: 0,
-    reasoning_tokens: 0,
-    tokens_estimated: false,
-    usage: { input: 1, output: 1, cached_input: 0, cache_write: 0, reasoning: 0 },
-    cost_usd: 0.001,
-    cost: { input: 0.0004, cached_input: 0, cache_write: 0, output: 0.0006, total: 0.001 },
-    cost_source: 'price_table',
-    attempts: [{ provider: 'p', model: 'm', status: 200, latency_ms: 1 }],
-    metadata: null,
-    attributes: null,
-  };
-}
+const trace = sampleTrace;
 
 /** A store that fails while `down` is true. */
 function flaky(inner: Store): Store & { down: boolean } {

@@ -1,9 +1,13 @@
-/** The store suite against SQLite: a fresh file per test (WAL needs a real file for several connections). */
+/** The store suite against SQLite (a fresh file per test), and what only SQLite has: upgrading a version-1 file. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteMigrations } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { TRACE_COLUMNS, traceToRow } from '../../src/store/trace-columns.js';
+import { dataset, HOUR, key_, T0 } from './fixtures.js';
 import { runStoreSuite } from './store-suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmops-sqlite-suite-'));
@@ -17,4 +21,38 @@ runStoreSuite({
     const path = join(dir, `s${++n}.db`);
     return Array.from({ length: count }, () => new SqliteStore(path));
   },
+});
+
+describe('sqlite store specifics', () => {
+  it('upgrades a file written by version 1 of the schema, keeping its keys and traces', async () => {
+    const path = join(dir, `v1-${++n}.db`);
+    const traces = dataset(50, 77);
+    const v1 = new Database(path);
+    const first = sqliteMigrations({ addRollups: () => undefined })[0];
+    if (typeof first !== 'string') throw new Error('migration 1 is SQL');
+    v1.exec(first);
+    v1.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL); INSERT INTO schema_migrations VALUES (1, 0);');
+    const insert = v1.prepare(`INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`);
+    for (const t of traces) insert.run(traceToRow(t, true));
+    const k = key_();
+    v1.prepare('INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      k.id, k.name, k.key_hash, k.key_prefix, JSON.stringify(k.models), JSON.stringify(k.metadata), k.created_at, k.expires_at, k.revoked_at, k.last_used_at,
+    );
+    v1.close();
+
+    const store = new SqliteStore(path);
+    try {
+      expect(await store.countTraces()).toBe(50);
+      expect(await store.getTrace(traces[3]!.id)).toEqual(traces[3]);
+      expect(await store.getKey(k.id)).toEqual(k);
+      const alice = traces.filter((t) => t.user_id === 'alice').length;
+      expect((await store.searchTraces({ user: 'alice' }, 100)).data).toHaveLength(alice);
+      // The rollups were backfilled: a whole-hour query (served by them) counts every call.
+      const points = await store.metrics({ from: T0, to: T0 + 60 * HOUR, bucket: 'day', groupBy: 'model' });
+      expect(points.reduce((a, p) => a + p.requests, 0)).toBe(50);
+      expect(points.every((p) => p.latency_p50_ms !== null)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
 });

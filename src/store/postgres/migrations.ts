@@ -2,6 +2,7 @@
  * PostgreSQL schema migrations, applied in order once each, all under one advisory lock
  * (see `PostgresStore.migrate`); never edit one that has shipped, add a new one.
  * Timestamps are bigint ms since the epoch, JSON is jsonb, money and latency double precision.
+ * Lookup indexes start with the UTC day, as in SQLite (see `trace-query.ts`).
  */
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   `CREATE TABLE keys (
@@ -17,7 +18,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      last_used_at bigint
    );
    CREATE TABLE traces (
-     id text PRIMARY KEY,
+     id text NOT NULL,
      trace_id text NOT NULL,
      parent_id text,
      kind text NOT NULL,
@@ -63,18 +64,26 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      attempts jsonb NOT NULL,
      metadata jsonb,
      attributes jsonb,
+     day integer NOT NULL,
      latency_bucket smallint,
-     ttft_bucket smallint
+     ttft_bucket smallint,
+     PRIMARY KEY (day, id)
    );
+   -- lz4 compresses payloads several times faster than the default pglz (PostgreSQL 14+ built with lz4).
+   DO $$ BEGIN
+     ALTER TABLE traces ALTER COLUMN input_payload SET COMPRESSION lz4, ALTER COLUMN output_payload SET COMPRESSION lz4;
+   EXCEPTION WHEN OTHERS THEN
+     RAISE NOTICE 'lz4 is not available: trace payloads keep the default compression';
+   END $$;
    CREATE INDEX traces_time ON traces (started_at, id);
-   CREATE INDEX traces_trace ON traces (trace_id, started_at, id);
-   CREATE INDEX traces_key ON traces (key_id, started_at, id);
-   CREATE INDEX traces_user ON traces (user_id, started_at, id);
-   CREATE INDEX traces_feature ON traces (feature, started_at, id);
-   CREATE INDEX traces_session ON traces (session_id, started_at, id);
-   CREATE INDEX traces_model ON traces (requested_model, started_at, id);
-   CREATE INDEX traces_provider ON traces (provider, started_at, id);
-   CREATE INDEX traces_status ON traces (status, started_at, id);
+   CREATE INDEX traces_trace ON traces (day, trace_id, started_at, id);
+   CREATE INDEX traces_key ON traces (day, key_id, started_at, id);
+   CREATE INDEX traces_user ON traces (day, user_id, started_at, id);
+   CREATE INDEX traces_feature ON traces (day, feature, started_at, id);
+   CREATE INDEX traces_session ON traces (day, session_id, started_at, id);
+   CREATE INDEX traces_model ON traces (day, requested_model, started_at, id);
+   CREATE INDEX traces_provider ON traces (day, provider, started_at, id);
+   CREATE INDEX traces_status ON traces (day, status, started_at, id);
 
    CREATE TABLE feedback (
      id text PRIMARY KEY,
@@ -108,17 +117,22 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      unknown_cost bigint NOT NULL,
      cache_hits bigint NOT NULL,
      cache_misses bigint NOT NULL,
+     lat_hist jsonb,
+     ttft_hist jsonb,
      PRIMARY KEY (dim, hour, kind, present, value)
    ) WITH (fillfactor = 70);
-   CREATE TABLE trace_rollup_hist (
-     dim text NOT NULL,
-     hour bigint NOT NULL,
-     kind text NOT NULL,
-     present smallint NOT NULL,
-     value text NOT NULL,
-     metric smallint NOT NULL,
-     idx smallint NOT NULL,
-     n bigint NOT NULL,
-     PRIMARY KEY (dim, hour, kind, present, value, metric, idx)
-   ) WITH (fillfactor = 70);`,
+
+   -- Sums two histograms stored as {"bucket": count, ...}; used by the rollup upsert.
+   CREATE FUNCTION llmops_hist_merge(a jsonb, b jsonb) RETURNS jsonb
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+     SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a ELSE (
+       SELECT jsonb_object_agg(k, n) FROM (
+         SELECT k, sum(n) AS n FROM (
+           SELECT key AS k, value::bigint AS n FROM jsonb_each_text(a)
+           UNION ALL
+           SELECT key, value::bigint FROM jsonb_each_text(b)
+         ) u GROUP BY k
+       ) s
+     ) END
+   $$;`,
 ];

@@ -1,10 +1,11 @@
 /**
  * The PostgreSQL store (node-postgres pool), for several gateways sharing one database.
  * Migrations run once under an advisory lock, so gateways may start together. A batch of
- * traces is one transaction: one INSERT over `unnest` arrays (idempotent on the call id,
- * so a batch retried after a lost commit acknowledgement is not counted twice) plus the
- * rollup rows it adds. While the server is down every call fails at once with the
- * driver's error (the trace writer retries); the pool reconnects when it is back.
+ * traces goes in as two transactions in parallel (one backend is CPU-bound on parsing and
+ * indexing), each one INSERT over `unnest` arrays plus the rollup rows it adds. Inserts
+ * are idempotent on (day, id), so a batch retried after a lost commit acknowledgement is
+ * not counted twice. While the server is down every call fails at once with the driver's
+ * error (the trace writer retries); the pool reconnects when it is back.
  * Reads are shared with SQLite in `../sql-store.ts`.
  */
 import pg from 'pg';
@@ -13,7 +14,7 @@ import { histBucket } from '../histogram.js';
 import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
 import { type Row, FEEDBACK_COLUMNS, KEY_COLUMNS, keyToRow, SqlStore } from '../sql-store.js';
 import { type ColumnKind, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
-import type { Sql } from '../trace-query.js';
+import { dayIn, dayOf, daysOf, type Sql } from '../trace-query.js';
 import type { FeedbackRecord, KeyRecord, TraceRecord } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
@@ -26,6 +27,8 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** How long to wait for a connection before failing (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** Parallel transactions per batch of traces (default 2). */
+  writeConcurrency?: number;
   log?: Logger;
 }
 
@@ -60,24 +63,27 @@ function numbered(sql: string): string {
 }
 
 const UNNEST_TYPE: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'float8', bool: 'bool', json: 'text', json_text: 'text' };
-const TRACE_INSERT_COLUMNS = [...TRACE_COLUMNS.map((c) => c[0]), 'latency_bucket', 'ttft_bucket'];
+const TRACE_INSERT_COLUMNS = [...TRACE_COLUMNS.map((c) => c[0]), 'day', 'latency_bucket', 'ttft_bucket'];
 const TRACE_INSERT_SQL = `INSERT INTO traces (${TRACE_INSERT_COLUMNS.join(', ')})
-  SELECT ${TRACE_COLUMNS.map(([name, kind], i) => (kind === 'json' || kind === 'json_text' ? `c${i}::jsonb` : `c${i}`)).join(', ')}, lb, tb
-  FROM unnest(${TRACE_COLUMNS.map(([, kind], i) => `$${i + 1}::${UNNEST_TYPE[kind]}[]`).join(', ')}, $${TRACE_COLUMNS.length + 1}::smallint[], $${TRACE_COLUMNS.length + 2}::smallint[])
-    AS u(${TRACE_COLUMNS.map((_, i) => `c${i}`).join(', ')}, lb, tb)
-  ON CONFLICT (id) DO NOTHING
-  RETURNING id`;
+  SELECT ${TRACE_COLUMNS.map(([, kind], i) => (kind === 'json' || kind === 'json_text' ? `c${i}::jsonb` : `c${i}`)).join(', ')}, d, lb, tb
+  FROM unnest(${TRACE_COLUMNS.map(([, kind], i) => `$${i + 1}::${UNNEST_TYPE[kind]}[]`).join(', ')},
+    $${TRACE_COLUMNS.length + 1}::int[], $${TRACE_COLUMNS.length + 2}::smallint[], $${TRACE_COLUMNS.length + 3}::smallint[])
+    AS u(${TRACE_COLUMNS.map((_, i) => `c${i}`).join(', ')}, d, lb, tb)
+  ON CONFLICT (day, id) DO NOTHING
+  RETURNING id, day`;
+
+/** Smallest part of a batch worth its own transaction. */
+const MIN_PART_ROWS = 200;
 
 const ROLLUP_KEY = ['dim', 'hour', 'kind', 'present', 'value'] as const;
 const ROLLUP_KEY_TYPES = ['text', 'bigint', 'text', 'smallint', 'text'];
-const ROLLUP_UPSERT_SQL = `INSERT INTO trace_rollups (${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].join(', ')})
-  SELECT * FROM unnest(${[...ROLLUP_KEY_TYPES, ...ROLLUP_SUM_COLUMNS.map((c) => (c === 'cost_usd' ? 'float8' : 'bigint'))]
+const ROLLUP_UPSERT_SQL = `INSERT INTO trace_rollups (${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].join(', ')}, lat_hist, ttft_hist)
+  SELECT * FROM unnest(${[...ROLLUP_KEY_TYPES, ...ROLLUP_SUM_COLUMNS.map((c) => (c === 'cost_usd' ? 'float8' : 'bigint')), 'jsonb', 'jsonb']
     .map((t, i) => `$${i + 1}::${t}[]`)
     .join(', ')})
-  ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET ${ROLLUP_SUM_COLUMNS.map((c) => `${c} = trace_rollups.${c} + excluded.${c}`).join(', ')}`;
-const HIST_UPSERT_SQL = `INSERT INTO trace_rollup_hist (${ROLLUP_KEY.join(', ')}, metric, idx, n)
-  SELECT * FROM unnest(${[...ROLLUP_KEY_TYPES, 'smallint', 'smallint', 'bigint'].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
-  ON CONFLICT (${ROLLUP_KEY.join(', ')}, metric, idx) DO UPDATE SET n = trace_rollup_hist.n + excluded.n`;
+  ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET ${ROLLUP_SUM_COLUMNS.map((c) => `${c} = trace_rollups.${c} + excluded.${c}`).join(', ')},
+    lat_hist = llmops_hist_merge(trace_rollups.lat_hist, excluded.lat_hist),
+    ttft_hist = llmops_hist_merge(trace_rollups.ttft_hist, excluded.ttft_hist)`;
 
 const LONE_SURROGATE_ESCAPE = /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/g;
 
@@ -107,6 +113,7 @@ export class PostgresStore extends SqlStore {
   private readonly log: Logger;
   private ready: Promise<void> | undefined;
   private closed = false;
+  private readonly writeConcurrency: number;
 
   /**
    * Tables are created on first use (or by {@link migrate}).
@@ -122,6 +129,7 @@ export class PostgresStore extends SqlStore {
       throw new Error(`store.url: schema '${this.schema}' must be lower-case letters, digits and _`);
     }
     this.log = opts.log ?? createLogger('warn');
+    this.writeConcurrency = Math.max(1, opts.writeConcurrency ?? 2);
     this.pool = new pg.Pool({
       connectionString: parsed.connectionString,
       max: opts.maxConnections ?? 10,
@@ -154,6 +162,13 @@ export class PostgresStore extends SqlStore {
   private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A connection that drops while checked out (between two statements) emits 'error'
+    // on the client; unheard, that would crash the process. The statement in flight fails anyway.
+    const onError = (err: Error): void => {
+      broken = err;
+      this.log.warn('postgres: connection lost in a transaction', { err });
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
@@ -165,7 +180,8 @@ export class PostgresStore extends SqlStore {
       });
       throw err;
     } finally {
-      // A connection whose rollback failed is gone or confused: do not reuse it.
+      client.off('error', onError);
+      // A connection that failed or whose rollback failed is gone or confused: do not reuse it.
       client.release(broken);
     }
   }
@@ -200,27 +216,43 @@ export class PostgresStore extends SqlStore {
     await this.pool.query('SELECT 1');
   }
 
+  /**
+   * Writes a batch as up to `writeConcurrency` transactions in parallel (a single backend
+   * is CPU-bound on parsing and indexing). Each part is idempotent, so when one fails the
+   * writer may retry the whole batch: rows already stored are skipped, in the rollups too.
+   */
   async insertTraces(batch: readonly TraceRecord[]): Promise<void> {
     if (batch.length === 0) return;
     await this.ensureReady();
-    const columns: unknown[][] = TRACE_INSERT_COLUMNS.map(() => new Array<unknown>(batch.length));
-    for (const [r, t] of batch.entries()) {
+    const parts = Math.max(1, Math.min(this.writeConcurrency, Math.floor(batch.length / MIN_PART_ROWS)));
+    const size = Math.ceil(batch.length / parts);
+    const writes: Array<Promise<void>> = [];
+    for (let i = 0; i < batch.length; i += size) writes.push(this.insertPart(batch.slice(i, i + size)));
+    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async insertPart(part: readonly TraceRecord[]): Promise<void> {
+    const columns: unknown[][] = TRACE_INSERT_COLUMNS.map(() => new Array<unknown>(part.length));
+    for (const [r, t] of part.entries()) {
       const row = traceToRow(t, false);
       for (let i = 0; i < TRACE_COLUMNS.length; i++) {
         const kind = TRACE_COLUMNS[i]![1];
         const v = row[i];
         columns[i]![r] = kind === 'json' || kind === 'json_text' ? (typeof v === 'string' ? jsonForPostgres(v) : v) : kind === 'text' ? textForPostgres(v) : v;
       }
-      columns[TRACE_COLUMNS.length]![r] = histBucket(t.latency_ms);
-      columns[TRACE_COLUMNS.length + 1]![r] = histBucket(t.ttft_ms);
+      columns[TRACE_COLUMNS.length]![r] = dayOf(t.started_at);
+      columns[TRACE_COLUMNS.length + 1]![r] = histBucket(t.latency_ms);
+      columns[TRACE_COLUMNS.length + 2]![r] = histBucket(t.ttft_ms);
     }
     await this.transaction(async (c) => {
-      const res = await c.query<{ id: string }>(TRACE_INSERT_SQL, columns);
-      // Only what this transaction inserted adds to the rollups.
-      let inserted = batch;
-      if (res.rows.length !== batch.length) {
-        const ids = new Set(res.rows.map((r) => r.id));
-        inserted = batch.filter((t) => ids.has(t.id));
+      const res = await c.query<{ id: string; day: number }>(TRACE_INSERT_SQL, columns);
+      // Only what this transaction inserted adds to the rollups (each row once, even when
+      // the batch holds it twice).
+      let inserted = part;
+      if (res.rows.length !== part.length) {
+        const keys = new Set(res.rows.map((r) => `${r.day}:${r.id}`));
+        inserted = part.filter((t) => keys.delete(`${dayOf(t.started_at)}:${t.id}`));
       }
       await this.addRollups(c, inserted);
     });
@@ -228,16 +260,13 @@ export class PostgresStore extends SqlStore {
 
   private async addRollups(c: pg.PoolClient, traces: readonly RollupSource[]): Promise<void> {
     if (traces.length === 0) return;
-    const { rows, hist } = rollupBatch(traces);
-    await c.query(ROLLUP_UPSERT_SQL, [...ROLLUP_KEY.map((k) => rows.map((r) => r[k])), ...ROLLUP_SUM_COLUMNS.map((k) => rows.map((r) => r[k]))]);
-    if (hist.length > 0) {
-      await c.query(HIST_UPSERT_SQL, [
-        ...ROLLUP_KEY.map((k) => hist.map((h) => h[k])),
-        hist.map((h) => h.metric),
-        hist.map((h) => h.idx),
-        hist.map((h) => h.n),
-      ]);
-    }
+    const rows = rollupBatch(traces);
+    await c.query(ROLLUP_UPSERT_SQL, [
+      ...ROLLUP_KEY.map((k) => rows.map((r) => r[k])),
+      ...ROLLUP_SUM_COLUMNS.map((k) => rows.map((r) => r[k])),
+      rows.map((r) => (r.lat_hist === null ? null : JSON.stringify(r.lat_hist))),
+      rows.map((r) => (r.ttft_hist === null ? null : JSON.stringify(r.ttft_hist))),
+    ]);
   }
 
   async insertFeedback(f: FeedbackRecord): Promise<void> {
@@ -254,15 +283,16 @@ export class PostgresStore extends SqlStore {
     const partial = before > hour;
     const upTo = partial ? hour + HOUR_MS : hour;
     return this.transaction(async (c) => {
+      const hi = (await c.query<{ hi: number | null }>('SELECT max(started_at) AS hi FROM traces')).rows[0]?.hi ?? null;
+      const later = hi === null || hi < before ? [] : daysOf(before, hi + 1);
       await c.query(
         `DELETE FROM feedback f WHERE f.trace_id IN (SELECT trace_id FROM traces WHERE started_at < $1)
-           AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = f.trace_id AND t.started_at >= $1)`,
+           AND NOT EXISTS (SELECT 1 FROM traces t WHERE ${dayIn(later, 't.')} AND t.trace_id = f.trace_id AND t.started_at >= $1)`,
         [before],
       );
       const deleted = (await c.query('DELETE FROM traces WHERE started_at < $1', [before])).rowCount ?? 0;
       // Whole hours go; the hour cut in two is rebuilt from the traces it keeps.
       await c.query('DELETE FROM trace_rollups WHERE hour < $1', [upTo]);
-      await c.query('DELETE FROM trace_rollup_hist WHERE hour < $1', [upTo]);
       if (partial) {
         const kept = await c.query<RollupSource>(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= $1 AND started_at < $2`, [
           hour,

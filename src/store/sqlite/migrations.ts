@@ -80,23 +80,75 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
      CREATE INDEX traces_trace_id ON traces (trace_id);
      CREATE INDEX traces_key_started ON traces (key_id, started_at);`,
 
-    // Observability: histogram buckets, indexes for every search filter, feedback, hourly rollups.
+    // Observability: the day column and day-first indexes for every search filter,
+    // histogram buckets, feedback, hourly rollups. The traces table is rebuilt because its
+    // primary key changes (id → day, id).
     (db) => {
       db.exec(`
-        ALTER TABLE traces ADD COLUMN latency_bucket INTEGER;
-        ALTER TABLE traces ADD COLUMN ttft_bucket INTEGER;
-        DROP INDEX traces_started_at;
-        DROP INDEX traces_trace_id;
-        DROP INDEX traces_key_started;
+        CREATE TABLE traces_v2 (
+          id TEXT NOT NULL,
+          trace_id TEXT NOT NULL,
+          parent_id TEXT,
+          kind TEXT NOT NULL,
+          name TEXT,
+          source TEXT NOT NULL,
+          started_at INTEGER NOT NULL,
+          endpoint TEXT NOT NULL,
+          environment TEXT,
+          key_id TEXT,
+          user_id TEXT,
+          feature TEXT,
+          session_id TEXT,
+          requested_model TEXT,
+          provider TEXT,
+          provider_model TEXT,
+          prompt_name TEXT,
+          prompt_version TEXT,
+          prompt_variant TEXT,
+          request_params TEXT,
+          cache_status TEXT,
+          guardrails TEXT,
+          capture TEXT NOT NULL,
+          input_payload TEXT,
+          output_payload TEXT,
+          stream INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          http_status INTEGER NOT NULL,
+          error_code TEXT,
+          error_message TEXT,
+          finish_reason TEXT,
+          latency_ms REAL NOT NULL,
+          ttft_ms REAL,
+          input_tokens INTEGER,
+          output_tokens INTEGER,
+          cached_tokens INTEGER,
+          cache_write_tokens INTEGER,
+          reasoning_tokens INTEGER,
+          tokens_estimated INTEGER NOT NULL,
+          usage TEXT,
+          cost_usd REAL,
+          cost TEXT,
+          cost_source TEXT,
+          attempts TEXT NOT NULL,
+          metadata TEXT,
+          attributes TEXT,
+          day INTEGER NOT NULL,
+          latency_bucket INTEGER,
+          ttft_bucket INTEGER
+        );
+        INSERT INTO traces_v2 SELECT *, started_at / 86400000, NULL, NULL FROM traces ORDER BY started_at;
+        DROP TABLE traces;
+        ALTER TABLE traces_v2 RENAME TO traces;
+        CREATE UNIQUE INDEX traces_id ON traces (day, id);
         CREATE INDEX traces_time ON traces (started_at, id);
-        CREATE INDEX traces_trace ON traces (trace_id, started_at, id);
-        CREATE INDEX traces_key ON traces (key_id, started_at, id);
-        CREATE INDEX traces_user ON traces (user_id, started_at, id);
-        CREATE INDEX traces_feature ON traces (feature, started_at, id);
-        CREATE INDEX traces_session ON traces (session_id, started_at, id);
-        CREATE INDEX traces_model ON traces (requested_model, started_at, id);
-        CREATE INDEX traces_provider ON traces (provider, started_at, id);
-        CREATE INDEX traces_status ON traces (status, started_at, id);
+        CREATE INDEX traces_trace ON traces (day, trace_id, started_at, id);
+        CREATE INDEX traces_key ON traces (day, key_id, started_at, id);
+        CREATE INDEX traces_user ON traces (day, user_id, started_at, id);
+        CREATE INDEX traces_feature ON traces (day, feature, started_at, id);
+        CREATE INDEX traces_session ON traces (day, session_id, started_at, id);
+        CREATE INDEX traces_model ON traces (day, requested_model, started_at, id);
+        CREATE INDEX traces_provider ON traces (day, provider, started_at, id);
+        CREATE INDEX traces_status ON traces (day, status, started_at, id);
 
         CREATE TABLE feedback (
           id TEXT PRIMARY KEY,
@@ -130,18 +182,9 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
           unknown_cost INTEGER NOT NULL,
           cache_hits INTEGER NOT NULL,
           cache_misses INTEGER NOT NULL,
+          lat_hist TEXT,
+          ttft_hist TEXT,
           PRIMARY KEY (dim, hour, kind, present, value)
-        ) WITHOUT ROWID;
-        CREATE TABLE trace_rollup_hist (
-          dim TEXT NOT NULL,
-          hour INTEGER NOT NULL,
-          kind TEXT NOT NULL,
-          present INTEGER NOT NULL,
-          value TEXT NOT NULL,
-          metric INTEGER NOT NULL,
-          idx INTEGER NOT NULL,
-          n INTEGER NOT NULL,
-          PRIMARY KEY (dim, hour, kind, present, value, metric, idx)
         ) WITHOUT ROWID;
       `);
       // Backfill what version 1 stored, in rowid order, a chunk at a time.

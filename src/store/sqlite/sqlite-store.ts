@@ -8,10 +8,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { histBucket } from '../histogram.js';
-import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
+import { HOUR_MS, mergeHistJson, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
 import { type Row, FEEDBACK_COLUMNS, KEY_COLUMNS, keyToRow, SqlStore } from '../sql-store.js';
 import { TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
-import type { Sql } from '../trace-query.js';
+import { dayIn, dayOf, daysOf, type Sql } from '../trace-query.js';
 import type { FeedbackRecord, KeyRecord, TraceRecord } from '../types.js';
 import { sqliteMigrations } from './migrations.js';
 
@@ -42,18 +42,25 @@ export class SqliteStore extends SqlStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('cache_size = -65536'); // 64 MiB of page cache: index pages stay hot at millions of traces
+    this.db.pragma('cache_size = -65536'); // 64 MiB of page cache
     this.db.pragma('temp_store = MEMORY');
+    // Checkpoint every 64 MiB of WAL rather than 4: index pages written by many batches
+    // are copied back once, and the WAL file is cut back to that size afterwards.
+    this.db.pragma('wal_autocheckpoint = 16384');
+    this.db.pragma('journal_size_limit = 67108864');
+    this.db.function('llmops_hist_merge', { deterministic: true }, (a: unknown, b: unknown) =>
+      mergeHistJson(a === null ? null : String(a), b === null ? null : String(b)),
+    );
     this.migrateSync();
     const insertTrace = this.db.prepare(
-      `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}, latency_bucket, ttft_bucket)
-       VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')}, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}, day, latency_bucket, ttft_bucket)
+       VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) ON CONFLICT (day, id) DO NOTHING`,
     );
     this.insertMany = this.db.transaction((batch: readonly TraceRecord[]) => {
       const inserted: TraceRecord[] = [];
       for (const t of batch) {
         const row = traceToRow(t, true);
-        row.push(histBucket(t.latency_ms), histBucket(t.ttft_ms));
+        row.push(dayOf(t.started_at), histBucket(t.latency_ms), histBucket(t.ttft_ms));
         // A trace written twice (a retried batch, a re-sent span) counts once.
         if (insertTrace.run(row).changes > 0) inserted.push(t);
       }
@@ -78,18 +85,20 @@ export class SqliteStore extends SqlStore {
   /** Adds traces to the hourly rollups (inside the caller's transaction). */
   private addRollups(traces: readonly RollupSource[]): void {
     if (traces.length === 0) return;
-    const { rows, hist } = rollupBatch(traces);
-    const upsertRow = this.stmt(
-      `INSERT INTO trace_rollups (${ROLLUP_KEY.join(', ')}, ${ROLLUP_SUM_COLUMNS.join(', ')})
-       VALUES (${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].map(() => '?').join(', ')})
-       ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET ${ROLLUP_SUM_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+    const upsert = this.stmt(
+      `INSERT INTO trace_rollups (${ROLLUP_KEY.join(', ')}, ${ROLLUP_SUM_COLUMNS.join(', ')}, lat_hist, ttft_hist)
+       VALUES (${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].map(() => '?').join(', ')}, ?, ?)
+       ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET ${ROLLUP_SUM_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
+         lat_hist = llmops_hist_merge(lat_hist, excluded.lat_hist), ttft_hist = llmops_hist_merge(ttft_hist, excluded.ttft_hist)`,
     );
-    const upsertHist = this.stmt(
-      `INSERT INTO trace_rollup_hist (${ROLLUP_KEY.join(', ')}, metric, idx, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (${ROLLUP_KEY.join(', ')}, metric, idx) DO UPDATE SET n = n + excluded.n`,
-    );
-    for (const r of rows) upsertRow.run(...ROLLUP_KEY.map((k) => r[k]), ...ROLLUP_SUM_COLUMNS.map((c) => r[c]));
-    for (const h of hist) upsertHist.run(h.dim, h.hour, h.kind, h.present, h.value, h.metric, h.idx, h.n);
+    for (const r of rollupBatch(traces)) {
+      upsert.run(
+        ...ROLLUP_KEY.map((k) => r[k]),
+        ...ROLLUP_SUM_COLUMNS.map((c) => r[c]),
+        r.lat_hist === null ? null : JSON.stringify(r.lat_hist),
+        r.ttft_hist === null ? null : JSON.stringify(r.ttft_hist),
+      );
+    }
   }
 
   private migrateSync(): void {
@@ -130,16 +139,19 @@ export class SqliteStore extends SqlStore {
   async deleteTracesBefore(before: number): Promise<number> {
     const hour = Math.floor(before / HOUR_MS) * HOUR_MS;
     return this.db.transaction(() => {
-      this.stmt(
-        `DELETE FROM feedback WHERE trace_id IN (SELECT trace_id FROM traces WHERE started_at < ?)
-           AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = feedback.trace_id AND t.started_at >= ?)`,
-      ).run(before, before);
+      const span = this.db.prepare('SELECT max(started_at) AS hi FROM traces').get() as { hi: number | null };
+      const later = span.hi === null || span.hi < before ? [] : daysOf(before, span.hi + 1);
+      this.db
+        .prepare(
+          `DELETE FROM feedback WHERE trace_id IN (SELECT trace_id FROM traces WHERE started_at < ?)
+             AND NOT EXISTS (SELECT 1 FROM traces t WHERE ${dayIn(later, 't.')} AND t.trace_id = feedback.trace_id AND t.started_at >= ?)`,
+        )
+        .run(before, before);
       const deleted = this.stmt('DELETE FROM traces WHERE started_at < ?').run(before).changes;
       // Whole hours go; the hour cut in two is rebuilt from the traces it keeps.
       const partial = before > hour;
       const upTo = partial ? hour + HOUR_MS : hour;
       this.stmt('DELETE FROM trace_rollups WHERE hour < ?').run(upTo);
-      this.stmt('DELETE FROM trace_rollup_hist WHERE hour < ?').run(upTo);
       if (partial) {
         const kept = this.stmt(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= ? AND started_at < ?`).all(
           hour,
