@@ -259,6 +259,133 @@ traces
     }
   });
 
+const filterOptions = (c: Command): Command =>
+  c
+    .option('--since <when>', 'start: a duration back from now (15m, 24h, 7d) or a date', '24h')
+    .option('--until <when>', 'end: a duration back from now or a date')
+    .option('--model <name>')
+    .option('--provider <name>')
+    .option('--key <id>')
+    .option('--user <id>')
+    .option('--feature <name>')
+    .option('--session <id>')
+    .option('--status <ok|error>')
+    .option('--url <url>', 'gateway URL')
+    .option('--json', 'print JSON');
+
+type FilterOpts = ClientOptions & Record<string, string | boolean | undefined>;
+
+function filterQuery(o: FilterOpts, extra: Record<string, string | undefined> = {}): string {
+  const q = new URLSearchParams();
+  const map: Record<string, string> = { since: 'since', until: 'to', model: 'model', provider: 'provider', key: 'key', user: 'user', feature: 'feature', session: 'session', status: 'status' };
+  for (const [opt, param] of Object.entries(map)) if (typeof o[opt] === 'string') q.set(param, o[opt]);
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) q.set(k, v);
+  return q.toString();
+}
+
+filterOptions(traces.command('list').description('list recorded calls, newest first'))
+  .option('--limit <n>', 'rows', '50')
+  .action(async (o: FilterOpts) => {
+    const page = (await api(o, 'GET', `/api/traces?${filterQuery(o, { limit: String(o.limit) })}`)) as { data: TraceRecord[]; next_cursor: string | null };
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      renderTable(
+        ['TIME', 'TRACE', 'STATUS', 'MODEL', 'PROVIDER/MODEL', 'LATENCY', 'TOKENS', 'COST', 'FEATURE', 'USER'],
+        page.data.map((t) => [
+          iso(t.started_at),
+          t.trace_id.slice(0, 16),
+          t.status === 'ok' ? String(t.http_status || 'ok') : `${t.http_status} ${t.error_code ?? ''}`.trim(),
+          t.requested_model ?? t.name ?? '-',
+          t.provider ? `${t.provider}/${t.provider_model}` : '-',
+          `${Math.round(t.latency_ms)}ms`,
+          t.input_tokens === null ? '-' : `${t.input_tokens}/${t.output_tokens}${t.tokens_estimated ? '~' : ''}`,
+          t.cost_usd === null ? '?' : `$${t.cost_usd.toFixed(6)}`,
+          t.feature ?? '-',
+          t.user_id ?? '-',
+        ]),
+      ),
+    );
+    if (page.next_cursor) process.stdout.write(`(more: use --json and /api/traces?cursor=${page.next_cursor})\n`);
+  });
+
+traces
+  .command('show <id>')
+  .description('one trace (or call) with every call, span and its feedback')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: ClientOptions) => {
+    const tree = (await api(o, 'GET', `/api/traces/${encodeURIComponent(id)}`)) as {
+      trace_id: string;
+      calls: TraceRecord[];
+      feedback: Array<{ name: string; value_number: number | null; value_string: string | null; source: string; comment: string | null }>;
+      totals: { cost_usd: number; input_tokens: number; output_tokens: number };
+    };
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(tree, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`trace ${tree.trace_id}: ${tree.calls.length} call(s)/span(s), ${tree.totals.input_tokens}→${tree.totals.output_tokens} tokens, $${tree.totals.cost_usd.toFixed(6)}\n`);
+    const children = new Map<string | null, TraceRecord[]>();
+    const ids = new Set(tree.calls.map((c) => c.id));
+    for (const c of tree.calls) {
+      const parent = c.parent_id !== null && ids.has(c.parent_id) ? c.parent_id : null;
+      children.set(parent, [...(children.get(parent) ?? []), c]);
+    }
+    const print = (parent: string | null, depth: number): void => {
+      for (const c of children.get(parent) ?? []) {
+        process.stdout.write(`${'  '.repeat(depth + 1)}${c.kind === 'llm' ? '●' : '○'} ${c.kind === 'llm' ? traceLine(c) : `${c.name ?? c.id}  ${Math.round(c.latency_ms)}ms  ${c.status}`}\n`);
+        print(c.id, depth + 1);
+      }
+    };
+    print(null, 0);
+    for (const f of tree.feedback) {
+      process.stdout.write(`  feedback ${f.name} = ${f.value_string ?? f.value_number} (${f.source})${f.comment ? ` "${f.comment}"` : ''}\n`);
+    }
+  });
+
+filterOptions(program.command('costs').description('cost totals by feature, user, model, provider or key'))
+  .option('--by <group>', 'model | provider | feature | user | key | environment', 'model')
+  .action(async (o: FilterOpts) => {
+    const res = (await api(o, 'GET', `/api/costs?${filterQuery(o, { by: String(o.by) })}`)) as {
+      total_cost_usd: number;
+      data: Array<{ group: string | null; requests: number; input_tokens: number; output_tokens: number; cost_usd: number; unknown_cost_requests: number }>;
+    };
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      renderTable(
+        [String(o.by).toUpperCase(), 'REQUESTS', 'INPUT TOKENS', 'OUTPUT TOKENS', 'COST USD', 'UNPRICED'],
+        [...res.data]
+          .sort((a, b) => b.cost_usd - a.cost_usd)
+          .map((r) => [r.group ?? '(none)', String(r.requests), String(r.input_tokens), String(r.output_tokens), r.cost_usd.toFixed(6), String(r.unknown_cost_requests)]),
+      ),
+    );
+    process.stdout.write(`total $${res.total_cost_usd.toFixed(6)}\n`);
+  });
+
+program
+  .command('feedback')
+  .description('feedback on traces')
+  .command('add')
+  .description('record feedback: a number, true/false (thumbs up/down) or a category')
+  .requiredOption('--trace <id>', 'trace id')
+  .requiredOption('--name <name>', 'e.g. thumbs, rating, correctness')
+  .requiredOption('--value <value>', 'number, true/false, or a category word')
+  .option('--comment <text>')
+  .option('--source <source>', 'user | reviewer | judge', 'reviewer')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientOptions & { trace: string; name: string; value: string; comment?: string; source: string }) => {
+    const value = o.value === 'true' ? true : o.value === 'false' ? false : /^-?\d+(\.\d+)?$/.test(o.value) ? Number(o.value) : o.value;
+    const res = await api(o, 'POST', '/api/feedback', { trace_id: o.trace, name: o.name, value, source: o.source, ...(o.comment ? { comment: o.comment } : {}) });
+    process.stdout.write(o.json ? `${JSON.stringify(res, null, 2)}\n` : `recorded ${o.name}=${String(value)} on ${o.trace}\n`);
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`llmops: ${(err as Error).message}\n`);
   process.exit(1);

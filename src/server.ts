@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
+import { registerQueryApi } from './api/query-api.js';
 import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
 import { openAIChat } from './inbound/openai-chat.js';
@@ -275,12 +276,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.delete<{ Params: { id: string } }>('/admin/keys/:id', revoke);
   app.post<{ Params: { id: string } }>('/admin/keys/:id/revoke', revoke);
 
-  app.get<{ Querystring: { limit?: string; since?: string } }>('/api/traces', async (req) => {
-    await requireAdmin(req);
-    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 50) || 50));
-    const since = req.query.since === undefined ? undefined : Number(req.query.since);
-    return { object: 'list', data: await deps.store.listTraces({ limit, ...(since === undefined || Number.isNaN(since) ? {} : { since }) }) };
-  });
+  registerQueryApi(app, { store: deps.store, keys: deps.keys });
 
   // Live feed of calls as they are recorded, as SSE (used by `llmops traces tail`).
   app.get('/api/traces/stream', async (req, reply) => {
@@ -297,14 +293,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     });
   });
 
-  app.get<{ Params: { id: string } }>('/api/traces/:id', async (req) => {
-    await requireAdmin(req);
-    const calls = await deps.store.getTraceCalls(req.params.id);
-    if (calls.length > 0) return { trace_id: req.params.id, calls };
-    const call = await deps.store.getTrace(req.params.id);
-    if (!call) throw new LlmopsError('not_found', `No trace or call with id '${req.params.id}'.`);
-    return { trace_id: call.trace_id, calls: [call] };
-  });
 
   for (const plugin of deps.plugins ?? []) void app.register(plugin);
 

@@ -102,7 +102,8 @@ export function toTraceRecord(ctx: RequestContext, deps: Omit<RecordDeps, 'sink'
     usage: u
       ? { input: u.inputTokens, output: u.outputTokens, cached_input: u.cachedInputTokens, cache_write: u.cacheWriteTokens, reasoning: u.reasoningTokens }
       : null,
-    cost_usd: ctx.costUsd,
+    // No usage means no tokens were spent (the call failed before a model answered): 0, not unknown.
+    cost_usd: u ? ctx.costUsd : 0,
     cost: ctx.cost,
     cost_source: ctx.costSource,
     attempts: ctx.attempts,

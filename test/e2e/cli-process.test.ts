@@ -96,6 +96,16 @@ describe('llmops binary', () => {
     });
     expect((JSON.parse(shell) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toContain('demo model');
 
+    // Query commands: the call above is recorded within the flush interval.
+    await new Promise((r) => setTimeout(r, 300));
+    const env = { LLMOPS_ADMIN_KEY: ADMIN };
+    const page = JSON.parse((await run(['traces', 'list', '--url', url, '--json'], env)).stdout) as { data: Array<{ trace_id: string }> };
+    expect(page.data).toHaveLength(1);
+    expect((await run(['traces', 'list', '--url', url], env)).stdout).toMatch(/TIME\s+TRACE\s+STATUS\s+MODEL/);
+    expect((await run(['costs', '--by', 'feature', '--url', url], env)).stdout).toMatch(/FEATURE\s+REQUESTS\s+INPUT TOKENS/);
+    expect((await run(['feedback', 'add', '--trace', page.data[0]!.trace_id, '--name', 'thumbs', '--value', 'false', '--url', url], env)).code).toBe(0);
+    expect((await run(['traces', 'show', page.data[0]!.trace_id, '--url', url], env)).stdout).toContain('feedback thumbs = 0 (reviewer)');
+
     const created = await run(['keys', 'create', '--name', 'cli-key', '--models', 'demo', '--url', url, '--json'], { LLMOPS_ADMIN_KEY: ADMIN });
     expect(created.code).toBe(0);
     const key = (JSON.parse(created.stdout) as { key: string; id: string });
