@@ -4,7 +4,7 @@
  * the same figures. Percentiles come from the histogram counts (see `histogram.ts`).
  */
 import { addToHistogram, type Histogram, percentiles } from './histogram.js';
-import { addSums, emptySums, ROLLUP_SUM_COLUMNS, type RollupSums } from './rollup.js';
+import { addSums, emptySums, readHist, ROLLUP_SUM_COLUMNS, type RollupSums } from './rollup.js';
 import type { CostRow, MetricsPoint } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -69,7 +69,7 @@ export class MetricsAccumulator {
     for (const r of rows) addToHistogram(this.point(r.bucket, r.grp).ttft, num(r.idx), num(r.n));
   }
 
-  /** Rollup rows: bucket, grp, the sums, and the histograms as JSON text (or null). */
+  /** Rollup rows: bucket, grp, the sums, and the histograms (see `readHist`). */
   addRollupRows(rows: readonly Row[]): void {
     for (const r of rows) {
       const p = this.point(r.bucket, r.grp);
@@ -78,9 +78,8 @@ export class MetricsAccumulator {
         ['lat_hist', p.latency],
         ['ttft_hist', p.ttft],
       ] as const) {
-        const v = r[column];
-        if (v === null || v === undefined) continue;
-        for (const [idx, n] of Object.entries(JSON.parse(String(v)) as Record<string, number>)) addToHistogram(h, Number(idx), n);
+        const counts = readHist(r[column]);
+        if (counts) counts.forEach((n, idx) => n > 0 && addToHistogram(h, idx, n));
       }
     }
   }

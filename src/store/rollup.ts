@@ -2,8 +2,8 @@
  * Hourly rollups that keep metrics and costs fast as traces pile up. Every inserted trace
  * adds to one row per dimension (everything, model, provider, feature, user, key,
  * environment, prompt version) of its hour; except for the user dimension (too many values
- * to be worth it) the row also keeps latency and TTFT histograms, as JSON objects
- * (bucket index → count) merged on upsert. A query over whole hours with at most one
+ * to be worth it) the row also keeps latency and TTFT histograms, as dense arrays of counts
+ * indexed by bucket (int[] in PostgreSQL, JSON in SQLite), added element-wise on upsert. A query over whole hours with at most one
  * dimension (grouped by or filtered on) and `kind` reads these small tables; the partial
  * hours at either end, minute buckets and any other filter read the traces themselves.
  * Both paths give the same figures (the shared store suite checks it).
@@ -116,8 +116,8 @@ export const ROLLUP_SUM_COLUMNS = [
   'cache_misses',
 ] as const satisfies ReadonlyArray<keyof RollupSums>;
 
-/** Histogram bucket index → count, as stored (JSON object). */
-export type HistCounts = Record<number, number>;
+/** Counts indexed by histogram bucket, as stored. */
+export type HistCounts = number[];
 
 export interface RollupRow extends RollupKey, RollupSums {
   /** Latency histogram; null for dimensions without histograms. */
@@ -177,7 +177,7 @@ export function rollupBatch(batch: Iterable<RollupSource>): RollupRow[] {
       const id = `${prefix}${d.dim}\u0001${present}${value}`;
       let row = rows.get(id);
       if (!row) {
-        row = { hour, kind: t.kind, dim: d.dim, present, value, ...emptySums(), lat_hist: d.hist ? {} : null, ttft_hist: d.hist ? {} : null };
+        row = { hour, kind: t.kind, dim: d.dim, present, value, ...emptySums(), lat_hist: d.hist ? [] : null, ttft_hist: d.hist ? [] : null };
         rows.set(id, row);
       }
       row.requests++;
@@ -194,16 +194,35 @@ export function rollupBatch(batch: Iterable<RollupSource>): RollupRow[] {
       if (row.ttft_hist && ttft !== null) row.ttft_hist[ttft] = (row.ttft_hist[ttft] ?? 0) + 1;
     }
   }
-  return [...rows.values()].sort(compareKeys);
+  const out = [...rows.values()].sort(compareKeys);
+  for (const r of out) {
+    // Fill the holes left by sparse assignment: stored arrays are dense.
+    if (r.lat_hist) r.lat_hist = Array.from(r.lat_hist, (n) => n ?? 0);
+    if (r.ttft_hist) r.ttft_hist = Array.from(r.ttft_hist, (n) => n ?? 0);
+  }
+  return out;
 }
 
-/** Sums two stored histograms (JSON objects of bucket → count); either may be null. */
+/** Adds two histograms element-wise. */
+export function addHist(a: readonly number[], b: readonly number[]): number[] {
+  const out = a.length >= b.length ? [...a] : [...b];
+  const other = a.length >= b.length ? b : a;
+  for (let i = 0; i < other.length; i++) out[i]! += other[i]!;
+  return out;
+}
+
+/** A stored histogram back as counts: JSON text (SQLite) or an int[] (PostgreSQL). */
+export function readHist(v: unknown): number[] | null {
+  if (v === null || v === undefined) return null;
+  if (Array.isArray(v)) return v.map(Number);
+  return (JSON.parse(String(v)) as unknown[]).map(Number);
+}
+
+/** SQLite's `llmops_hist_merge(a, b)`: adds two histograms stored as JSON arrays; either may be null. */
 export function mergeHistJson(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
-  const out = JSON.parse(a) as Record<string, number>;
-  for (const [k, n] of Object.entries(JSON.parse(b) as Record<string, number>)) out[k] = (out[k] ?? 0) + n;
-  return JSON.stringify(out);
+  return JSON.stringify(addHist(JSON.parse(a) as number[], JSON.parse(b) as number[]));
 }
 
 /** How one query reads the rollups: which dimension, and which value and kind rows. */

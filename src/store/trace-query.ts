@@ -237,23 +237,33 @@ export function rawTtftSql(dialect: SqlDialect, filter: TraceFilter, widthMs: nu
 }
 
 /**
- * Feedback per (bucket, group, name) over the calls that match the filter. Feedback that
- * names a call belongs to that call; otherwise to every call of its trace id, counted once
- * per (bucket, group) it falls in (UNION removes the repeats). Columns: bucket, grp, name, n, total.
+ * How long before the call it rates a feedback may have been created (clock skew between
+ * gateways): feedback is looked up by `created_at`, which keeps the metrics query bounded
+ * by the feedback of its time range instead of every feedback ever given.
  */
-export function feedbackSql(dialect: SqlDialect, filter: TraceFilter, widthMs: number, group: GroupBy | undefined): Sql {
-  const { where, args } = rangeConditions(dialect, filter, 't.');
+export const FEEDBACK_SKEW_MS = 3_600_000;
+
+/**
+ * Feedback per (bucket, group, name) over the calls in [from, to) that match the filter.
+ * Feedback that names a call belongs to that call; otherwise to every call of its trace id,
+ * counted once per (bucket, group) it falls in (UNION removes the repeats). The feedback
+ * side drives the join (CROSS JOIN fixes the order in SQLite). Columns: bucket, grp, name, n, total.
+ */
+export function feedbackSql(dialect: SqlDialect, filter: TraceFilter & { from: number; to: number }, widthMs: number, group: GroupBy | undefined): Sql {
+  const { where, args } = filterConditions(dialect, filter, 't.');
   const grp = group ? `t.${GROUP_COLUMN[group]}` : 'NULL';
+  const days = dayIn(daysOf(filter.from, filter.to), 't.');
   const cond = where.length > 0 ? `AND ${where.join(' AND ')}` : '';
   const pick = `SELECT ${bucketExpr('t.started_at', widthMs)} AS bucket, ${grp} AS grp, f.id, f.name, f.value_number
-    FROM feedback f JOIN traces t ON`;
+    FROM feedback f CROSS JOIN traces t WHERE f.created_at >= ? AND f.value_number IS NOT NULL AND ${days}`;
+  const since = filter.from - FEEDBACK_SKEW_MS;
   return {
     sql: `SELECT bucket, grp, name, count(*) AS n, sum(value_number) AS total FROM (
-        ${pick} t.id = f.call_id WHERE f.value_number IS NOT NULL ${cond}
+        ${pick} AND t.id = f.call_id ${cond}
         UNION
-        ${pick} t.trace_id = f.trace_id WHERE f.call_id IS NULL AND f.value_number IS NOT NULL ${cond}
+        ${pick} AND f.call_id IS NULL AND t.trace_id = f.trace_id ${cond}
       ) fb GROUP BY bucket, grp, name`,
-    args: [...args, ...args],
+    args: [since, ...args, since, ...args],
   };
 }
 

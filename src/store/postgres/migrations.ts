@@ -100,6 +100,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX feedback_trace ON feedback (trace_id, created_at);
    CREATE INDEX feedback_call ON feedback (call_id) WHERE call_id IS NOT NULL;
+   CREATE INDEX feedback_created ON feedback (created_at);
 
    CREATE TABLE trace_rollups (
      dim text NOT NULL,
@@ -117,22 +118,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      unknown_cost bigint NOT NULL,
      cache_hits bigint NOT NULL,
      cache_misses bigint NOT NULL,
-     lat_hist jsonb,
-     ttft_hist jsonb,
+     lat_hist integer[],
+     ttft_hist integer[],
      PRIMARY KEY (dim, hour, kind, present, value)
    ) WITH (fillfactor = 70);
 
-   -- Sums two histograms stored as {"bucket": count, ...}; used by the rollup upsert.
-   CREATE FUNCTION llmops_hist_merge(a jsonb, b jsonb) RETURNS jsonb
+   -- Adds two histograms (counts indexed by bucket) element-wise; used by the rollup upsert.
+   CREATE FUNCTION llmops_hist_merge(a integer[], b integer[]) RETURNS integer[]
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a ELSE (
-       SELECT jsonb_object_agg(k, n) FROM (
-         SELECT k, sum(n) AS n FROM (
-           SELECT key AS k, value::bigint AS n FROM jsonb_each_text(a)
-           UNION ALL
-           SELECT key, value::bigint FROM jsonb_each_text(b)
-         ) u GROUP BY k
-       ) s
-     ) END
+     SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a
+       ELSE ARRAY(SELECT coalesce(x, 0) + coalesce(y, 0) FROM unnest(a, b) AS u(x, y)) END
    $$;`,
 ];

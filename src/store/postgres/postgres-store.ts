@@ -77,10 +77,12 @@ const MIN_PART_ROWS = 200;
 
 const ROLLUP_KEY = ['dim', 'hour', 'kind', 'present', 'value'] as const;
 const ROLLUP_KEY_TYPES = ['text', 'bigint', 'text', 'smallint', 'text'];
+// Histograms travel as array literals ('{0,3,1}') in a text[]: unnest would flatten an int[][].
 const ROLLUP_UPSERT_SQL = `INSERT INTO trace_rollups (${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].join(', ')}, lat_hist, ttft_hist)
-  SELECT * FROM unnest(${[...ROLLUP_KEY_TYPES, ...ROLLUP_SUM_COLUMNS.map((c) => (c === 'cost_usd' ? 'float8' : 'bigint')), 'jsonb', 'jsonb']
+  SELECT ${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].map((_, i) => `c${i}`).join(', ')}, lh::integer[], th::integer[]
+  FROM unnest(${[...ROLLUP_KEY_TYPES, ...ROLLUP_SUM_COLUMNS.map((c) => (c === 'cost_usd' ? 'float8' : 'bigint')), 'text', 'text']
     .map((t, i) => `$${i + 1}::${t}[]`)
-    .join(', ')})
+    .join(', ')}) AS u(${[...ROLLUP_KEY, ...ROLLUP_SUM_COLUMNS].map((_, i) => `c${i}`).join(', ')}, lh, th)
   ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET ${ROLLUP_SUM_COLUMNS.map((c) => `${c} = trace_rollups.${c} + excluded.${c}`).join(', ')},
     lat_hist = llmops_hist_merge(trace_rollups.lat_hist, excluded.lat_hist),
     ttft_hist = llmops_hist_merge(trace_rollups.ttft_hist, excluded.ttft_hist)`;
@@ -264,8 +266,8 @@ export class PostgresStore extends SqlStore {
     await c.query(ROLLUP_UPSERT_SQL, [
       ...ROLLUP_KEY.map((k) => rows.map((r) => r[k])),
       ...ROLLUP_SUM_COLUMNS.map((k) => rows.map((r) => r[k])),
-      rows.map((r) => (r.lat_hist === null ? null : JSON.stringify(r.lat_hist))),
-      rows.map((r) => (r.ttft_hist === null ? null : JSON.stringify(r.ttft_hist))),
+      rows.map((r) => (r.lat_hist === null ? null : `{${r.lat_hist.join(',')}}`)),
+      rows.map((r) => (r.ttft_hist === null ? null : `{${r.ttft_hist.join(',')}}`)),
     ]);
   }
 

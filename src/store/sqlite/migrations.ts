@@ -165,6 +165,7 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
         );
         CREATE INDEX feedback_trace ON feedback (trace_id, created_at);
         CREATE INDEX feedback_call ON feedback (call_id) WHERE call_id IS NOT NULL;
+        CREATE INDEX feedback_created ON feedback (created_at);
 
         CREATE TABLE trace_rollups (
           dim TEXT NOT NULL,
