@@ -386,6 +386,39 @@ program
     process.stdout.write(o.json ? `${JSON.stringify(res, null, 2)}\n` : `recorded ${o.name}=${String(value)} on ${o.trace}\n`);
   });
 
+program
+  .command('prices')
+  .description('the price table')
+  .command('missing')
+  .description('models called without a known price (their cost is recorded as unknown)')
+  .option('--since <when>', 'how far back to look: 24h, 7d, 30d', '30d')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientOptions & { since: string }) => {
+    const costs = (await api(o, 'GET', `/api/costs?by=model&since=${encodeURIComponent(o.since)}`)) as {
+      data: Array<{ group: string | null; unknown_cost_requests: number }>;
+    };
+    const rows: Array<{ requested_model: string; provider: string; provider_model: string; unpriced_calls: number }> = [];
+    for (const g of costs.data.filter((r) => r.unknown_cost_requests > 0 && r.group !== null)) {
+      const page = (await api(o, 'GET', `/api/traces?model=${encodeURIComponent(g.group!)}&since=${encodeURIComponent(o.since)}&limit=200`)) as { data: TraceRecord[] };
+      const served = new Set(page.data.filter((t) => t.cost_usd === null && t.provider_model).map((t) => `${t.provider}\u0000${t.provider_model}`));
+      for (const s of served) {
+        const [provider, model] = s.split('\u0000') as [string, string];
+        rows.push({ requested_model: g.group!, provider, provider_model: model, unpriced_calls: g.unknown_cost_requests });
+      }
+    }
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return;
+    }
+    if (rows.length === 0) {
+      process.stdout.write(`every model called since ${o.since} has a price\n`);
+      return;
+    }
+    process.stdout.write(renderTable(['REQUESTED', 'PROVIDER', 'UPSTREAM MODEL', 'UNPRICED CALLS'], rows.map((r) => [r.requested_model, r.provider, r.provider_model, String(r.unpriced_calls)])));
+    process.stdout.write('add them under `pricing:` in llmops.yaml (USD per million tokens)\n');
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`llmops: ${(err as Error).message}\n`);
   process.exit(1);

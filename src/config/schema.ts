@@ -130,7 +130,7 @@ export const ProviderSchema = z.discriminatedUnion('type', [
 ]);
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
-export const PriceSchema = z.strictObject({
+const PriceRates = {
   /** USD per million input tokens. */
   input: z.number().min(0),
   /** USD per million cached input tokens read; defaults to `input`. */
@@ -139,6 +139,15 @@ export const PriceSchema = z.strictObject({
   cache_write: z.number().min(0).optional(),
   /** USD per million output tokens. */
   output: z.number().min(0),
+};
+
+export const PriceSchema = z.strictObject({
+  ...PriceRates,
+  /**
+   * Long-context tiers: when a call's input tokens exceed `above_input_tokens`, the whole
+   * call is charged at that tier's rates (as Google and Anthropic price long prompts).
+   */
+  tiers: z.array(z.strictObject({ above_input_tokens: z.number().int().positive(), ...PriceRates })).optional(),
 });
 export type PriceConfig = z.infer<typeof PriceSchema>;
 

@@ -40,4 +40,13 @@ describe('price table', () => {
     expect(table.cost(usage(10, 10), 'totally-unknown-model')).toBeNull();
     expect(table.lookup('llama-3.1-8b-instant', 'together')).toBeNull();
   });
+
+  it('charges long prompts at the long-context tier, for the whole call', () => {
+    // gemini-2.5-pro: 1.25/10 up to 200k input tokens, 2.5/15 above
+    expect(table.cost(usage(200_000, 1000), 'gemini-2.5-pro')).toBeCloseTo((200_000 * 1.25 + 1000 * 10) / 1e6, 12);
+    expect(table.cost(usage(200_001, 1000), 'gemini-2.5-pro')).toBeCloseTo((200_001 * 2.5 + 1000 * 15) / 1e6, 12);
+    const tiered = new PriceTable({}, { m: { input: 1, output: 1, tiers: [{ above_input_tokens: 10, input: 2, output: 2 }, { above_input_tokens: 100, input: 3, output: 3 }] } });
+    expect(tiered.cost(usage(50, 0), 'm')).toBeCloseTo(100 / 1e6, 15);
+    expect(tiered.cost(usage(500, 0), 'm')).toBeCloseTo(1500 / 1e6, 15);
+  });
 });

@@ -60,8 +60,17 @@ export class PriceTable {
    * of output). Each token is charged once; `null` when the model has no price.
    */
   costDetails(usage: Usage, model: string, provider?: string): CostDetails | null {
-    const p = this.lookup(model, provider);
-    if (!p) return null;
+    const base = this.lookup(model, provider);
+    if (!base) return null;
+    // The highest tier whose threshold the input exceeds applies to the whole call.
+    let p: Omit<Price, 'tiers'> = base;
+    let threshold = -1;
+    for (const tier of base.tiers ?? []) {
+      if (usage.inputTokens > tier.above_input_tokens && tier.above_input_tokens > threshold) {
+        p = tier;
+        threshold = tier.above_input_tokens;
+      }
+    }
     const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
     const written = Math.min(usage.cacheWriteTokens, usage.inputTokens - cached);
     const plain = usage.inputTokens - cached - written;

@@ -105,6 +105,7 @@ describe('llmops binary', () => {
     expect((await run(['costs', '--by', 'feature', '--url', url], env)).stdout).toMatch(/FEATURE\s+REQUESTS\s+INPUT TOKENS/);
     expect((await run(['feedback', 'add', '--trace', page.data[0]!.trace_id, '--name', 'thumbs', '--value', 'false', '--url', url], env)).code).toBe(0);
     expect((await run(['traces', 'show', page.data[0]!.trace_id, '--url', url], env)).stdout).toContain('feedback thumbs = 0 (reviewer)');
+    expect((await run(['prices', 'missing', '--url', url], env)).stdout).toContain('every model called since 30d has a price');
 
     const created = await run(['keys', 'create', '--name', 'cli-key', '--models', 'demo', '--url', url, '--json'], { LLMOPS_ADMIN_KEY: ADMIN });
     expect(created.code).toBe(0);

@@ -3,7 +3,10 @@
  * cursor pages), /api/traces/:id, /api/metrics, /api/costs, sessions, users and feedback,
  * with the admin key; an inference key may only post feedback.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import type { CostRow, MetricsPoint, SubjectSummary, TraceRecord } from '../../src/store/types.js';
 import { openAIDialect } from '../mock-upstreams/openai.js';
 import { startMockUpstream, type MockUpstream } from '../mock-upstreams/server.js';
@@ -139,5 +142,17 @@ describe('query API', () => {
       body: JSON.stringify({ trace_id: 'x', name: 'thumbs', value: { nested: true } }),
     });
     expect(bad.status).toBe(400);
+  });
+
+  it('`llmops prices missing` names the upstream models called without a price', async () => {
+    const out = await new Promise<string>((resolve) => {
+      const c = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist', 'src', 'cli.js'), 'prices', 'missing', '--url', t.url, '--json'], {
+        env: { PATH: process.env.PATH, LLMOPS_ADMIN_KEY: t.adminKey },
+      });
+      let s = '';
+      c.stdout.on('data', (d: Buffer) => (s += d.toString()));
+      c.on('exit', () => resolve(s));
+    });
+    expect(JSON.parse(out)).toEqual([{ requested_model: 'unpriced', provider: 'openai', provider_model: 'my-private-model', unpriced_calls: 1 }]);
   });
 });
