@@ -12,9 +12,9 @@
  * Flags: --quick, --saturation-s N, --latency1-s N, --latency32-s N, --warmup-s N,
  * --concurrency N (saturation, default 64), --upstream-delay-ms N (the concurrency-32
  * phase with a realistic upstream, default 20; 0 skips it), --stream (add a streaming
- * saturation phase), --pin shared|strict|off (default shared: the mock upstream and the load
- * generator share the last CPU, the gateway may use every CPU; strict: the gateway alone on the
- * other CPUs; --no-pin = off), --cpu-prof (profile the gateway; .cpuprofile files
+ * saturation phase), --pin strict|shared|off (default strict: the gateway alone on CPU 0, the
+ * mock upstream and the load generator on the last CPU; shared: the harness on the last CPU and
+ * the gateway free to use every CPU; --no-pin = off), --cpu-prof (profile the gateway; .cpuprofile files
  * under bench/results/profiles), --node-flags '...' (extra node flags for the gateway),
  * --out FILE, --keep-tmp, --strict (exit 2 when a target fails).
  */
@@ -100,14 +100,15 @@ const TARGETS = { saturationRps: 8000, addedP50C1Ms: 0.2, addedP99C32Ms: 2, rssM
 const hasTaskset = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const ncpu = availableParallelism();
 /**
- * CPU placement. `shared` (default): the load generator and the mock upstream (the harness)
- * share the last CPU, so their cost is bounded and the direct baseline is the same every run,
- * while the gateway, like on a real 2-core box, may use every CPU (its main thread, the trace
- * writer thread and V8's GC threads). `strict`: the gateway is confined to the other CPUs (one,
- * on 2 cores), a harder and more repeatable setting. `off`: the scheduler decides.
+ * CPU placement. In both pinned modes the load generator and the mock upstream (the harness)
+ * share the last CPU, so their cost is bounded and the direct baseline is the same every run.
+ * `strict` (default): the gateway alone on the other CPU(s) — one core on a 2-core box, shared
+ * by its main thread, its trace writer thread and V8's GC threads; the most repeatable figures.
+ * `shared`: the gateway may also use what the harness leaves of the last CPU, which shows more
+ * throughput (its helper threads spill over) but noisier latency. `off`: the scheduler decides.
  */
 type PinMode = 'shared' | 'strict' | 'off';
-const pinFlag = flags['no-pin'] === true ? 'off' : (flags.pin ?? 'shared');
+const pinFlag = flags['no-pin'] === true ? 'off' : (flags.pin ?? 'strict');
 if (pinFlag !== 'shared' && pinFlag !== 'strict' && pinFlag !== 'off') {
   process.stderr.write(`bench: --pin expects shared, strict or off (got '${pinFlag}')\n`);
   process.exit(2);

@@ -3,7 +3,7 @@
  * the time-to-first-byte timeout, abort on client disconnect, SSE framing and error mapping
  * done once for every HTTP provider.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { ChatRequest, EmbeddingsRequest } from '../canonical.js';
 import { LlmopsError } from '../errors.js';
 import { parseSse } from '../sse.js';
@@ -34,6 +34,7 @@ export class HttpProvider implements Provider {
   readonly type: ProviderType;
   private readonly adapter: WireAdapter;
   private readonly agent: Agent;
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(opts: HttpProviderOptions) {
     this.name = opts.name;
@@ -98,6 +99,22 @@ export class HttpProvider implements Provider {
   }
 
   /**
+   * Origin and path of an upstream URL, parsed once per distinct URL. Calling the agent with
+   * them (rather than the top-level `request(url)`) also keeps undici from promoting
+   * per-request objects to the old generation, which showed in GC pauses under load.
+   */
+  private target(url: string): { origin: string; path: string } {
+    let t = this.targets.get(url);
+    if (!t) {
+      const u = new URL(url);
+      t = { origin: u.origin, path: u.pathname + u.search };
+      if (this.targets.size >= 1000) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
+  }
+
+  /**
    * Sends the request. The time-to-first-byte limit is our own timer (undici's
    * `headersTimeout` only has one-second resolution); it aborts the attempt's signal and
    * stops once headers arrive. The same signal then governs the body.
@@ -114,13 +131,8 @@ export class HttpProvider implements Provider {
     );
     let res: ResponseData;
     try {
-      res = await request(spec.url, {
-        method: 'POST',
-        headers: spec.headers,
-        body: spec.body,
-        signal: opts.signal,
-        dispatcher: this.agent,
-      });
+      const { origin, path } = this.target(spec.url);
+      res = await this.agent.request({ origin, path, method: 'POST', headers: spec.headers, body: spec.body, signal: opts.signal });
     } catch (err) {
       throw transportError(this.name, err, opts.signal);
     } finally {
