@@ -30,7 +30,9 @@ export class TraceWriterThread implements TraceWriter {
   private failure: Error | undefined;
 
   constructor(storeUrl: string) {
-    this.worker = new Worker(WORKER_FILE, { workerData: { storeUrl } });
+    // A small young generation: the thread only holds the batch in flight, and a default-sized
+    // one costs tens of MB of RSS for nothing.
+    this.worker = new Worker(WORKER_FILE, { workerData: { storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref();
     this.worker.on('message', (m: Reply) => {
       const p = this.pending.get(m.id);
