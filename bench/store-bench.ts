@@ -62,6 +62,8 @@ const log = createLogger('warn');
 const say = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
 interface IngestResult {
+  /** Share of the machine's CPU time in use during the ingest (all processes: the bench, PostgreSQL, anything else). */
+  machineBusyPct: number | null;
   traces: number;
   seconds: number;
   tracesPerS: number;
@@ -90,10 +92,23 @@ interface BackendResult {
 // ---------------------------------------------------------------------------------------
 // Ingest through the real writer
 
+/** Busy and total CPU ticks of the machine (Linux /proc/stat), to report how loaded it was. */
+function cpuTicks(): { busy: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
 async function ingest(store: Store, spec: DatasetSpec): Promise<IngestResult> {
   const sink = new TraceSink(store, { maxQueue: 200_000, batchSize: BATCH, flushMs: 100, log });
   const feedback: Array<Parameters<Store['insertFeedback']>[0]> = [];
   let peakQueue = 0;
+  const ticks0 = cpuTicks();
   const t0 = performance.now();
   let i = 0;
   let lastReport = t0;
@@ -104,9 +119,10 @@ async function ingest(store: Store, spec: DatasetSpec): Promise<IngestResult> {
     i++;
     if (i % 2000 === 0) {
       peakQueue = Math.max(peakQueue, sink.stats.queued);
-      // Let the writer run; keep the queue bounded like a gateway under steady load would.
-      do await new Promise((r) => setImmediate(r));
-      while (sink.stats.queued > 20_000);
+      // Let the writer run; keep the queue bounded like a gateway under steady load would,
+      // sleeping (not spinning: PostgreSQL needs the CPU) while it is full.
+      await new Promise((r) => setImmediate(r));
+      while (sink.stats.queued > 20_000) await new Promise((r) => setTimeout(r, 2));
       const now = performance.now();
       if (now - lastReport > 10_000) {
         lastReport = now;
@@ -116,9 +132,12 @@ async function ingest(store: Store, spec: DatasetSpec): Promise<IngestResult> {
   }
   const lost = await sink.drain(120_000);
   const seconds = (performance.now() - t0) / 1000;
+  const ticks1 = cpuTicks();
+  const machineBusyPct = ticks0 && ticks1 ? Math.round((100 * (ticks1.busy - ticks0.busy)) / Math.max(1, ticks1.total - ticks0.total)) : null;
   // Feedback is not part of the ingest figure: a few parallel writers, like the API would be.
   for (let k = 0; k < feedback.length; k += 8) await Promise.all(feedback.slice(k, k + 8).map((f) => store.insertFeedback(f)));
   return {
+    machineBusyPct,
     traces: spec.traces,
     seconds: Math.round(seconds * 10) / 10,
     tracesPerS: Math.round(spec.traces / seconds),
@@ -329,11 +348,12 @@ async function main(): Promise<void> {
   process.stdout.write(`\nstore benchmark: ${n(TRACES)} traces, ${report.machine.cpus} CPUs, ${report.seconds} s\n\n`);
   process.stdout.write(
     renderTable(
-      ['store', 'ingest (traces/s)', 'seconds', 'dropped', 'write failures', 'stored', 'size (MB)'],
+      ['store', 'ingest (traces/s)', 'seconds', 'machine CPU busy', 'dropped', 'write failures', 'stored', 'size (MB)'],
       results.map((r) => [
         r.backend,
         r.ingest ? n(r.ingest.tracesPerS) : '(reused)',
         r.ingest ? String(r.ingest.seconds) : '-',
+        r.ingest?.machineBusyPct == null ? '-' : `${r.ingest.machineBusyPct}%`,
         r.ingest ? n(r.ingest.dropped) : '-',
         r.ingest ? n(r.ingest.writeFailures) : '-',
         n(r.stored),

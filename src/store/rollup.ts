@@ -3,10 +3,11 @@
  * adds to one row per dimension (everything, model, provider, feature, user, key,
  * environment, prompt version) of its hour; except for the user dimension (too many values
  * to be worth it) the row also keeps latency and TTFT histograms, as dense arrays of counts
- * indexed by bucket (int[] in PostgreSQL, JSON in SQLite), added element-wise on upsert. A query over whole hours with at most one
- * dimension (grouped by or filtered on) and `kind` reads these small tables; the partial
- * hours at either end, minute buckets and any other filter read the traces themselves.
- * Both paths give the same figures (the shared store suite checks it).
+ * indexed by bucket (int[] in PostgreSQL, JSON in SQLite), added element-wise on upsert.
+ * A query over whole hours with at most one dimension (grouped by or filtered on) and
+ * `kind` reads this small table; the partial hours at either end, minute buckets and any
+ * other filter read the traces themselves. Both paths give the same figures (the shared
+ * store suite checks it).
  */
 import { histBucket } from './histogram.js';
 import type { GroupBy, TraceFilter, TraceRecord } from './types.js';

@@ -1,7 +1,13 @@
 /**
  * What the SQL backends share: every read of traces, metrics, costs, summaries, feedback
- * and keys, written once over a tiny driver surface (`all`). A backend adds its
- * connection, migrations and the writes (which differ in transactions and bulk insert).
+ * and keys, and feedback's attachment to calls, written once over a tiny driver surface
+ * (`all`, `run`). A backend adds its connection, migrations and the bulk writes (which
+ * differ in transactions and batching).
+ *
+ * Feedback is attached to calls in `feedback_links` (hour, call id, feedback id): to the
+ * call it names, or to every call of its trace id. Links are made when the feedback is
+ * written (for calls already stored) and when calls are written (for feedback already
+ * stored), so metrics join feedback to calls by primary key, hour by hour.
  */
 import { type CursorPosition, decodeCursor, encodeCursor } from './trace-cursor.js';
 import { MetricsAccumulator } from './metrics-accumulator.js';
@@ -9,15 +15,15 @@ import { planRollup, rollupConditions, rollupGroupExpr, type RollupPlan } from '
 import { rowToTrace } from './trace-columns.js';
 import {
   BUCKET_MS,
-  dayIn,
-  dayOf,
-  daysOf,
+  hourIn,
+  hourOf,
   effectiveFilter,
   feedbackSql,
   filterConditions,
   rawSumsSql,
   rawTtftSql,
-  searchDaySql,
+  searchHoursSql,
+  SLOT_MS,
   type Sql,
   type SqlDialect,
   summarySql,
@@ -39,6 +45,29 @@ import type {
 } from './types.js';
 
 export type Row = Record<string, unknown>;
+
+/** One attachment of a feedback to a call (see the module comment). */
+export interface FeedbackLink {
+  hour: number;
+  callId: string;
+  feedbackId: string;
+}
+
+/** Links for calls just written, to the feedback of their traces stored before them (rows of `feedbackOfTracesSql`). */
+export function linksForCalls(calls: readonly Pick<TraceRecord, 'id' | 'trace_id' | 'started_at'>[], feedback: readonly Row[]): FeedbackLink[] {
+  const links: FeedbackLink[] = [];
+  if (feedback.length === 0) return links;
+  const byTrace = new Map<string, Array<Pick<TraceRecord, 'id' | 'trace_id' | 'started_at'>>>();
+  for (const t of calls) byTrace.set(t.trace_id, [...(byTrace.get(t.trace_id) ?? []), t]);
+  for (const fb of feedback) {
+    for (const t of byTrace.get(String(fb.trace_id)) ?? []) {
+      if (fb.call_id == null || fb.call_id === t.id) links.push({ hour: hourOf(t.started_at), callId: t.id, feedbackId: String(fb.id) });
+    }
+  }
+  return links;
+}
+
+export const LINK_SQL = 'INSERT INTO feedback_links (hour, call_id, feedback_id) VALUES (?, ?, ?) ON CONFLICT (hour, call_id, feedback_id) DO NOTHING';
 
 export const MAX_PAGE = 1000;
 
@@ -120,11 +149,12 @@ export abstract class SqlStore implements Store {
 
   /** Runs one statement (`?` placeholders) and returns its rows. */
   protected abstract all(q: Sql): Promise<Row[]>;
+  /** Runs one statement that returns no rows. */
+  protected abstract run(q: Sql): Promise<void>;
 
   abstract migrate(): Promise<void>;
   abstract ping(): Promise<void>;
   abstract insertTraces(batch: readonly TraceRecord[]): Promise<void>;
-  abstract insertFeedback(f: FeedbackRecord): Promise<void>;
   abstract deleteTracesBefore(before: number): Promise<number>;
   abstract createKey(k: KeyRecord): Promise<void>;
   abstract revokeKey(id: string, at: number): Promise<boolean>;
@@ -152,15 +182,28 @@ export abstract class SqlStore implements Store {
     return r?.lo == null || r.hi == null ? null : { lo: Number(r.lo), hi: Number(r.hi) };
   }
 
-  /** Every day that holds traces, newest first (for lookups through day-prefixed indexes). */
-  protected async storedDays(): Promise<number[]> {
+  /**
+   * Hours holding traces (within [from, to) when given), newest first, in runs of `size`
+   * hours, or growing runs (`grow`: 1, 2, 4, … up to `size`) when told to.
+   */
+  protected async *hourRuns(opts: { size: number; from?: number; to?: number; grow?: () => boolean }): AsyncGenerator<number[]> {
     const span = await this.timeSpan();
-    return span ? daysOf(span.lo, span.hi + 1) : [];
+    if (!span) return;
+    const newest = hourOf(Math.min(span.hi, (opts.to ?? Infinity) - 1));
+    const oldest = hourOf(Math.max(span.lo, opts.from ?? -Infinity));
+    let width = opts.grow ? 1 : opts.size;
+    for (let h = newest; h >= oldest; ) {
+      const run: number[] = [];
+      for (let k = 0; k < width && h >= oldest; k++, h -= SLOT_MS) run.push(h);
+      yield run;
+      if (opts.grow?.()) width = Math.min(opts.size, width * 2);
+    }
   }
 
   /**
-   * Newest first; pass `next_cursor` back for the next page. Reads day by day from the
-   * newest, each day through the index that fits the filter, until the page is full.
+   * Newest first; pass `next_cursor` back for the next page. Walks back from the newest
+   * hour through the index that fits the filter: hour by hour while matches are plenty,
+   * in doubling runs of hours (up to a week) while they are sparse.
    * @example
    * let page = await store.searchTraces({ feature: 'search', status: 'error' }, 50);
    * while (page.next_cursor) page = await store.searchTraces({ feature: 'search', status: 'error' }, 50, page.next_cursor);
@@ -169,31 +212,51 @@ export abstract class SqlStore implements Store {
     const n = clampLimit(limit);
     const after: CursorPosition | null = cursor ? decodeCursor(cursor) : null;
     const f = effectiveFilter(filter);
-    const span = await this.timeSpan();
     const rows: Row[] = [];
-    if (span) {
-      const newest = Math.min(span.hi, (f.to ?? Infinity) - 1, after?.startedAt ?? Infinity);
-      const oldest = Math.max(span.lo, f.from ?? -Infinity);
-      for (let day = dayOf(newest); day >= dayOf(oldest) && rows.length <= n; day--) {
-        rows.push(...(await this.all(searchDaySql(this.dialect, f, day, n + 1 - rows.length, after))));
-      }
+    let sparse = false;
+    const to = Math.min(f.to ?? Infinity, after ? after.startedAt + 1 : Infinity);
+    for await (const hours of this.hourRuns({ size: 168, ...(f.from === undefined ? {} : { from: f.from }), to, grow: () => sparse })) {
+      const want = n + 1 - rows.length;
+      const got = await this.all(searchHoursSql(this.dialect, f, hours, want, after));
+      rows.push(...got);
+      if (rows.length > n) break;
+      sparse = got.length < want;
     }
     const data = rows.slice(0, n).map(rowToTrace);
     const last = data[data.length - 1];
     return { data, next_cursor: rows.length > n && last ? encodeCursor({ startedAt: last.started_at, id: last.id }) : null };
   }
 
+  /** Looks up a call by id, newest hours first (most lookups are of recent calls). */
   async getTrace(id: string): Promise<TraceRecord | undefined> {
-    const r = await this.one({ sql: `SELECT ${TRACE_SELECT} FROM traces WHERE ${dayIn(await this.storedDays())} AND id = ?`, args: [id] });
-    return r ? rowToTrace(r) : undefined;
+    for await (const hours of this.hourRuns({ size: 24 * 64, grow: () => true })) {
+      const r = await this.one({ sql: `SELECT ${TRACE_SELECT} FROM traces WHERE ${hourIn(hours)} AND id = ?`, args: [id] });
+      if (r) return rowToTrace(r);
+    }
+    return undefined;
   }
 
   async getTraceCalls(traceId: string): Promise<TraceRecord[]> {
-    const rows = await this.all({
-      sql: `SELECT ${TRACE_SELECT} FROM traces WHERE ${dayIn(await this.storedDays())} AND trace_id = ? ORDER BY started_at, id`,
-      args: [traceId],
-    });
-    return rows.map(rowToTrace);
+    const rows: Row[] = [];
+    for await (const hours of this.hourRuns({ size: 24 * 7 })) {
+      rows.push(...(await this.all({ sql: `SELECT ${TRACE_SELECT} FROM traces WHERE ${hourIn(hours)} AND trace_id = ?`, args: [traceId] })));
+    }
+    return rows.map(rowToTrace).sort((a, b) => a.started_at - b.started_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * Inserts a feedback and attaches it to the calls of its trace already stored (calls
+   * written later are attached as they come). With several gateways on PostgreSQL, a
+   * feedback written in the same instant as its call's batch may miss that attachment.
+   */
+  async insertFeedback(f: FeedbackRecord): Promise<void> {
+    await this.run({ sql: `INSERT INTO feedback (${FEEDBACK_COLUMNS.join(', ')}) VALUES (${FEEDBACK_COLUMNS.map(() => '?').join(', ')})`, args: FEEDBACK_COLUMNS.map((c) => f[c]) });
+    const calls = f.call_id === null ? await this.getTraceCalls(f.trace_id) : [await this.getTrace(f.call_id)].filter((t) => t !== undefined);
+    await this.link(calls.map((t) => ({ hour: hourOf(t.started_at), callId: t.id, feedbackId: f.id })));
+  }
+
+  private async link(links: readonly FeedbackLink[]): Promise<void> {
+    for (const l of links) await this.run({ sql: LINK_SQL, args: [l.hour, l.callId, l.feedbackId] });
   }
 
   async countTraces(): Promise<number> {
@@ -272,21 +335,23 @@ export abstract class SqlStore implements Store {
   }
 
   private async summary(column: 'session_id' | 'user_id', id: string): Promise<SubjectSummary | undefined> {
-    const q = summarySql(column, id, await this.storedDays());
-    const [totals, models] = await Promise.all([this.one(q.totals), this.all(q.models)]);
-    const requests = Number(totals?.requests ?? 0);
-    if (!totals || requests === 0) return undefined;
-    return {
-      id,
-      requests,
-      errors: Number(totals.errors ?? 0),
-      cost_usd: Number(totals.cost_usd ?? 0),
-      input_tokens: Number(totals.input_tokens ?? 0),
-      output_tokens: Number(totals.output_tokens ?? 0),
-      first_seen: totals.first_seen == null ? null : Number(totals.first_seen),
-      last_seen: totals.last_seen == null ? null : Number(totals.last_seen),
-      models: models.map((m) => String(m.model)),
-    };
+    const totals = { requests: 0, errors: 0, cost_usd: 0, input_tokens: 0, output_tokens: 0, first_seen: Infinity, last_seen: -Infinity };
+    const models = new Set<string>();
+    for await (const hours of this.hourRuns({ size: 24 * 7 })) {
+      const q = summarySql(column, id, hours);
+      const [t, m] = await Promise.all([this.one(q.totals), this.all(q.models)]);
+      if (!t || Number(t.requests ?? 0) === 0) continue;
+      totals.requests += Number(t.requests);
+      totals.errors += Number(t.errors ?? 0);
+      totals.cost_usd += Number(t.cost_usd ?? 0);
+      totals.input_tokens += Number(t.input_tokens ?? 0);
+      totals.output_tokens += Number(t.output_tokens ?? 0);
+      totals.first_seen = Math.min(totals.first_seen, Number(t.first_seen));
+      totals.last_seen = Math.max(totals.last_seen, Number(t.last_seen));
+      for (const r of m) models.add(String(r.model));
+    }
+    if (totals.requests === 0) return undefined;
+    return { id, ...totals, models: [...models].sort() };
   }
 
   sessionSummary(sessionId: string): Promise<SubjectSummary | undefined> {

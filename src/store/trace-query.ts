@@ -1,13 +1,15 @@
 /**
- * The SQL both backends run over traces, written once: filter conditions, the search
- * page, and the raw aggregates behind metrics, costs and summaries. Statements use `?`
+ * The SQL both backends run over traces, written once: filter conditions, search pages,
+ * the raw aggregates behind metrics and costs, feedback, summaries. Statements use `?`
  * placeholders (PostgreSQL's store numbers them); the few dialect differences (JSON
- * access) are switched on {@link SqlDialect}. Bucket widths and day numbers are baked in
- * as integer literals so both engines divide integers.
+ * access, lists of ids) are switched on {@link SqlDialect}. Bucket widths and hours are
+ * baked in as integer literals so both engines divide integers.
  *
- * Every lookup index but the time index starts with the UTC day (`day` column): inserts
- * then touch only the current day's part of each index, so ingest does not slow down as
- * the table grows. Queries on those indexes name their days (`day = d`, `day IN (…)`).
+ * Every lookup index but the time index starts with the trace's hour (`hour` column, ms):
+ * inserts then touch only the current hour's part of each index, so ingest stays fast as
+ * the table grows (random call ids, trace ids, users and sessions would otherwise scatter
+ * every batch over the whole of each index). Queries on those indexes name their hours
+ * (`hour = h`, `hour IN (…)`), walking back from the newest.
  */
 import { LlmopsError } from '../errors.js';
 import { TRACE_COLUMNS } from './trace-columns.js';
@@ -23,23 +25,25 @@ export interface Sql {
 
 export const BUCKET_MS: Record<Bucket, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
-export const DAY_MS = 86_400_000;
+export const SLOT_MS = 3_600_000;
 
-/** The `day` column of a trace: whole UTC days since the epoch. */
-export function dayOf(ms: number): number {
-  return Math.floor(ms / DAY_MS);
+/** The `hour` column of a trace: the start of its UTC hour (ms). */
+export function hourOf(ms: number): number {
+  return Math.floor(ms / SLOT_MS) * SLOT_MS;
 }
 
-/** The days that overlap [from, to), newest first. */
-export function daysOf(from: number, to: number): number[] {
+/** The hours that overlap [from, to), newest first. */
+export function hoursOf(from: number, to: number): number[] {
   const out: number[] = [];
-  for (let d = dayOf(to - 1); d >= dayOf(from); d--) out.push(d);
+  for (let h = hourOf(to - 1); h >= hourOf(from); h -= SLOT_MS) out.push(h);
   return out;
 }
 
-/** `day IN (…)` for a list of days (integers, inlined). */
-export function dayIn(days: readonly number[], alias = ''): string {
-  return days.length === 0 ? '1 = 0' : `${alias}day IN (${days.map((d) => Math.trunc(d)).join(', ')})`;
+/** `hour = h` or `hour IN (…)` for a list of hours (integers, inlined). */
+export function hourIn(hours: readonly number[], alias = ''): string {
+  if (hours.length === 0) return '1 = 0';
+  if (hours.length === 1) return `${alias}hour = ${Math.trunc(hours[0]!)}`;
+  return `${alias}hour IN (${hours.map((h) => Math.trunc(h)).join(', ')})`;
 }
 
 /** The trace column each group-by names. */
@@ -73,11 +77,11 @@ const EQUALS: ReadonlyArray<readonly [keyof TraceFilter, string]> = [
 
 const TEXT_COLUMNS = ['user_id', 'feature', 'session_id', 'requested_model', 'trace_id', 'name'];
 
-/** Filter fields with a day-prefixed index (see the module comment). */
+/** Filter fields with an hour-prefixed index (see the module comment). */
 const INDEXED: ReadonlyArray<keyof TraceFilter> = ['model', 'provider', 'keyId', 'user', 'feature', 'session', 'status'];
 
-/** Whether a filter names a column with a day-prefixed index. */
-export function usesDayIndex(f: TraceFilter): boolean {
+/** Whether a filter names a column with an hour-prefixed index. */
+export function usesHourIndex(f: TraceFilter): boolean {
   return INDEXED.some((k) => f[k] !== undefined);
 }
 
@@ -158,11 +162,11 @@ export function filterConditions(dialect: SqlDialect, filter: TraceFilter | unde
   return { where, args };
 }
 
-/** Filter conditions for a bounded time range, naming its days when a day-prefixed index can serve the filter. */
+/** Filter conditions for a bounded time range, naming its hours when an hour-prefixed index can serve the filter. */
 function rangeConditions(dialect: SqlDialect, filter: TraceFilter, alias = ''): { where: string[]; args: unknown[] } {
   const c = filterConditions(dialect, filter, alias);
   const f = effectiveFilter(filter);
-  if (f.from !== undefined && f.to !== undefined && usesDayIndex(f)) c.where.unshift(dayIn(daysOf(f.from, f.to), alias));
+  if (f.from !== undefined && f.to !== undefined && usesHourIndex(f)) c.where.unshift(hourIn(hoursOf(f.from, f.to), alias));
   return c;
 }
 
@@ -171,15 +175,16 @@ function whereClause(where: readonly string[]): string {
 }
 
 /**
- * One day of a search page, newest first, at most `limit` rows. The caller walks the days
- * from the newest, so every query reads one day's part of an index in order.
+ * Part of a search page: the newest `limit` matches within some hours (newest first, as
+ * a contiguous run). With one hour the index gives the order; with several the engine
+ * sorts what matched, which the caller keeps small by widening only while matches are sparse.
  */
-export function searchDaySql(dialect: SqlDialect, filter: TraceFilter, day: number, limit: number, after: CursorPosition | null): Sql {
+export function searchHoursSql(dialect: SqlDialect, filter: TraceFilter, hours: readonly number[], limit: number, after: CursorPosition | null): Sql {
   const f = effectiveFilter(filter);
-  const from = Math.max(f.from ?? -Infinity, day * DAY_MS);
-  const to = Math.min(f.to ?? Infinity, (day + 1) * DAY_MS);
+  const from = Math.max(f.from ?? -Infinity, Math.min(...hours));
+  const to = Math.min(f.to ?? Infinity, Math.max(...hours) + SLOT_MS);
   const { where, args } = filterConditions(dialect, { ...f, from, to });
-  where.unshift(`day = ${Math.trunc(day)}`);
+  where.unshift(hourIn(hours));
   if (after) {
     where.push('(started_at, id) < (?, ?)');
     args.push(after.startedAt, after.id);
@@ -237,39 +242,72 @@ export function rawTtftSql(dialect: SqlDialect, filter: TraceFilter, widthMs: nu
 }
 
 /**
- * How long before the call it rates a feedback may have been created (clock skew between
- * gateways): feedback is looked up by `created_at`, which keeps the metrics query bounded
- * by the feedback of its time range instead of every feedback ever given.
- */
-export const FEEDBACK_SKEW_MS = 3_600_000;
-
-/**
- * Feedback per (bucket, group, name) over the calls in [from, to) that match the filter.
- * Feedback that names a call belongs to that call; otherwise to every call of its trace id,
- * counted once per (bucket, group) it falls in (UNION removes the repeats). The feedback
- * side drives the join (CROSS JOIN fixes the order in SQLite). Columns: bucket, grp, name, n, total.
+ * Feedback per (bucket, group, name) over the calls in [from, to) that match the filter,
+ * through `feedback_links` (which call each feedback is attached to; see `SqlStore`): a
+ * range read of the links' hours, then one primary-key lookup per call. Feedback attached
+ * to several calls (trace-level feedback) counts once per (bucket, group). CROSS JOIN
+ * fixes the join order in SQLite. Columns: bucket, grp, name, n, total.
  */
 export function feedbackSql(dialect: SqlDialect, filter: TraceFilter & { from: number; to: number }, widthMs: number, group: GroupBy | undefined): Sql {
   const { where, args } = filterConditions(dialect, filter, 't.');
   const grp = group ? `t.${GROUP_COLUMN[group]}` : 'NULL';
-  const days = dayIn(daysOf(filter.from, filter.to), 't.');
-  const cond = where.length > 0 ? `AND ${where.join(' AND ')}` : '';
-  const pick = `SELECT ${bucketExpr('t.started_at', widthMs)} AS bucket, ${grp} AS grp, f.id, f.name, f.value_number
-    FROM feedback f CROSS JOIN traces t WHERE f.created_at >= ? AND f.value_number IS NOT NULL AND ${days}`;
-  const since = filter.from - FEEDBACK_SKEW_MS;
   return {
     sql: `SELECT bucket, grp, name, count(*) AS n, sum(value_number) AS total FROM (
-        ${pick} AND t.id = f.call_id ${cond}
-        UNION
-        ${pick} AND f.call_id IS NULL AND t.trace_id = f.trace_id ${cond}
+        SELECT DISTINCT ${bucketExpr('t.started_at', widthMs)} AS bucket, ${grp} AS grp, f.id, f.name, f.value_number
+        FROM feedback_links l CROSS JOIN traces t CROSS JOIN feedback f
+        WHERE l.hour >= ? AND l.hour <= ? AND t.hour = l.hour AND t.id = l.call_id AND f.id = l.feedback_id
+          AND f.value_number IS NOT NULL${where.length > 0 ? ` AND ${where.join(' AND ')}` : ''}
       ) fb GROUP BY bucket, grp, name`,
-    args: [since, ...args, since, ...args],
+    args: [hourOf(filter.from), hourOf(filter.to - 1), ...args],
   };
 }
 
-/** Totals and models of the calls with one column value (session or user summaries), over the given days. */
-export function summarySql(column: 'session_id' | 'user_id', id: string, days: readonly number[]): { totals: Sql; models: Sql } {
-  const where = `${dayIn(days)} AND ${column} = ?`;
+/** `column IN (the list)`: one array parameter (PostgreSQL) or one JSON parameter (SQLite). */
+function inList(dialect: SqlDialect, column: string, values: readonly string[]): Sql {
+  if (dialect === 'postgres') return { sql: `${column} = ANY(?::text[])`, args: [values] };
+  return { sql: `${column} IN (SELECT value FROM json_each(?))`, args: [JSON.stringify(values)] };
+}
+
+/** Feedback on any of these trace ids (to attach it to calls as they are written). Columns: id, trace_id, call_id. */
+export function feedbackOfTracesSql(dialect: SqlDialect, traceIds: readonly string[]): Sql {
+  const c = inList(dialect, 'trace_id', traceIds);
+  return { sql: `SELECT id, trace_id, call_id FROM feedback WHERE ${c.sql}`, args: c.args };
+}
+
+/**
+ * The statements of `deleteTracesBefore`, in order, for one transaction: which feedback
+ * loses calls (read first), then traces, their links, the feedback left with no call, and
+ * whole rollup hours (the hour cut in two, `rebuildHour`, is rebuilt from what it keeps).
+ */
+export function retentionSql(dialect: SqlDialect, before: number) {
+  const h0 = hourOf(before);
+  const partial = before > h0;
+  return {
+    feedbackLosingCalls: {
+      sql: `SELECT feedback_id AS id FROM feedback_links WHERE hour < ?${
+        partial ? ' UNION SELECT l.feedback_id FROM feedback_links l JOIN traces t ON t.hour = l.hour AND t.id = l.call_id WHERE l.hour = ? AND t.started_at < ?' : ''
+      }`,
+      args: partial ? [h0, h0, before] : [h0],
+    },
+    deleteTraces: { sql: 'DELETE FROM traces WHERE started_at < ?', args: [before] },
+    deleteLinks: [
+      { sql: 'DELETE FROM feedback_links WHERE hour < ?', args: [h0] },
+      ...(partial
+        ? [{ sql: 'DELETE FROM feedback_links WHERE hour = ? AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.hour = feedback_links.hour AND t.id = feedback_links.call_id)', args: [h0] }]
+        : []),
+    ],
+    deleteUnattachedFeedback(ids: readonly string[]): Sql {
+      const c = inList(dialect, 'id', ids);
+      return { sql: `DELETE FROM feedback WHERE ${c.sql} AND NOT EXISTS (SELECT 1 FROM feedback_links l WHERE l.feedback_id = feedback.id)`, args: c.args };
+    },
+    deleteRollups: { sql: 'DELETE FROM trace_rollups WHERE hour < ?', args: [partial ? h0 + SLOT_MS : h0] },
+    rebuildHour: partial ? h0 : null,
+  };
+}
+
+/** Totals and models of the calls with one column value (session or user summaries), within some hours. */
+export function summarySql(column: 'session_id' | 'user_id', id: string, hours: readonly number[]): { totals: Sql; models: Sql } {
+  const where = `${hourIn(hours)} AND ${column} = ?`;
   return {
     totals: {
       sql: `SELECT count(*) AS requests,

@@ -364,6 +364,20 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
           ['m2', { rating: { count: 1, mean: 4 }, thumbs: { count: 1, mean: 0 } }],
         ]);
       });
+
+      it('attaches feedback given before its calls were written (the writer is asynchronous)', async () => {
+        const store = await fresh();
+        const base = { value_string: null, comment: null, source: 'judge' as const, key_id: null, created_at: T0 };
+        await store.insertFeedback({ ...base, id: 'early-call', trace_id: 'tr', call_id: 'b', name: 'score', value_number: 0.5, value_type: 'number' });
+        await store.insertFeedback({ ...base, id: 'early-trace', trace_id: 'tr', call_id: null, name: 'thumbs', value_number: 1, value_type: 'boolean' });
+        await store.insertTraces([fullTrace({ id: 'a', trace_id: 'tr', started_at: T0 + 10, requested_model: 'm1' })]);
+        await store.insertTraces([fullTrace({ id: 'b', trace_id: 'tr', started_at: T0 + 2 * HOUR, requested_model: 'm2' })]);
+        const byModel = await store.metrics({ from: T0, to: T0 + 3 * HOUR, bucket: 'day', groupBy: 'model' });
+        expect(byModel.map((p) => [p.group, p.feedback])).toEqual([
+          ['m1', { thumbs: { count: 1, mean: 1 } }],
+          ['m2', { score: { count: 1, mean: 0.5 }, thumbs: { count: 1, mean: 1 } }],
+        ]);
+      });
     });
 
     describe('retention', () => {
@@ -379,12 +393,16 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         const kept = traces.filter((t) => t.started_at >= before);
         expect(await store.countTraces()).toBe(kept.length);
         expect(await store.getTrace(gone[0]!.id)).toBeUndefined();
-        // Feedback goes with the last call of its trace id.
+        // Feedback goes with the last call it is attached to: the call it names, or every call of its trace.
         const keptTraceIds = new Set(kept.map((t) => t.trace_id));
-        const keptFeedback = feedback.filter((f) => keptTraceIds.has(f.trace_id));
+        const keptIds = new Set(kept.map((t) => t.id));
+        const stays = (f: (typeof feedback)[number]): boolean => (f.call_id === null ? keptTraceIds.has(f.trace_id) : keptIds.has(f.call_id));
+        const keptFeedback = feedback.filter(stays);
+        expect(keptFeedback.length).toBeGreaterThan(0);
+        expect(keptFeedback.length).toBeLessThan(feedback.length);
         for (const f of feedback) {
           const listed = (await store.listFeedback(f.trace_id)).map((x) => x.id);
-          expect(listed.includes(f.id), f.id).toBe(keptTraceIds.has(f.trace_id));
+          expect(listed.includes(f.id), f.id).toBe(stays(f));
         }
         const q = { from: T0, to: T0 + 60 * HOUR };
         checkMetrics(await store.metrics({ ...q, bucket: 'hour', groupBy: 'model' }), kept, keptFeedback, { ...q, widthMs: HOUR, groupBy: 'model' });

@@ -2,7 +2,7 @@
  * PostgreSQL schema migrations, applied in order once each, all under one advisory lock
  * (see `PostgresStore.migrate`); never edit one that has shipped, add a new one.
  * Timestamps are bigint ms since the epoch, JSON is jsonb, money and latency double precision.
- * Lookup indexes start with the UTC day, as in SQLite (see `trace-query.ts`).
+ * Lookup indexes start with the trace's hour, as in SQLite (see `trace-query.ts`).
  */
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   `CREATE TABLE keys (
@@ -64,10 +64,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      attempts jsonb NOT NULL,
      metadata jsonb,
      attributes jsonb,
-     day integer NOT NULL,
+     hour bigint NOT NULL,
      latency_bucket smallint,
      ttft_bucket smallint,
-     PRIMARY KEY (day, id)
+     PRIMARY KEY (hour, id)
    );
    -- lz4 compresses payloads several times faster than the default pglz (PostgreSQL 14+ built with lz4).
    DO $$ BEGIN
@@ -76,14 +76,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      RAISE NOTICE 'lz4 is not available: trace payloads keep the default compression';
    END $$;
    CREATE INDEX traces_time ON traces (started_at, id);
-   CREATE INDEX traces_trace ON traces (day, trace_id, started_at, id);
-   CREATE INDEX traces_key ON traces (day, key_id, started_at, id);
-   CREATE INDEX traces_user ON traces (day, user_id, started_at, id);
-   CREATE INDEX traces_feature ON traces (day, feature, started_at, id);
-   CREATE INDEX traces_session ON traces (day, session_id, started_at, id);
-   CREATE INDEX traces_model ON traces (day, requested_model, started_at, id);
-   CREATE INDEX traces_provider ON traces (day, provider, started_at, id);
-   CREATE INDEX traces_status ON traces (day, status, started_at, id);
+   CREATE INDEX traces_trace ON traces (hour, trace_id);
+   CREATE INDEX traces_key ON traces (hour, key_id, started_at, id);
+   CREATE INDEX traces_user ON traces (hour, user_id, started_at, id);
+   CREATE INDEX traces_feature ON traces (hour, feature, started_at, id);
+   CREATE INDEX traces_session ON traces (hour, session_id, started_at, id);
+   CREATE INDEX traces_model ON traces (hour, requested_model, started_at, id);
+   CREATE INDEX traces_provider ON traces (hour, provider, started_at, id);
+   CREATE INDEX traces_status ON traces (hour, status, started_at, id);
 
    CREATE TABLE feedback (
      id text PRIMARY KEY,
@@ -99,8 +99,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      created_at bigint NOT NULL
    );
    CREATE INDEX feedback_trace ON feedback (trace_id, created_at);
-   CREATE INDEX feedback_call ON feedback (call_id) WHERE call_id IS NOT NULL;
-   CREATE INDEX feedback_created ON feedback (created_at);
+   CREATE TABLE feedback_links (
+     hour bigint NOT NULL,
+     call_id text NOT NULL,
+     feedback_id text NOT NULL,
+     PRIMARY KEY (hour, call_id, feedback_id)
+   );
+   CREATE INDEX feedback_links_feedback ON feedback_links (feedback_id);
 
    CREATE TABLE trace_rollups (
      dim text NOT NULL,

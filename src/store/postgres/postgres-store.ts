@@ -12,10 +12,10 @@ import pg from 'pg';
 import { createLogger, type Logger } from '../../logger.js';
 import { histBucket } from '../histogram.js';
 import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
-import { type Row, FEEDBACK_COLUMNS, KEY_COLUMNS, keyToRow, SqlStore } from '../sql-store.js';
+import { KEY_COLUMNS, keyToRow, linksForCalls, type Row, SqlStore } from '../sql-store.js';
 import { type ColumnKind, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
-import { dayIn, dayOf, daysOf, type Sql } from '../trace-query.js';
-import type { FeedbackRecord, KeyRecord, TraceRecord } from '../types.js';
+import { feedbackOfTracesSql, hourOf, retentionSql, type Sql } from '../trace-query.js';
+import type { KeyRecord, TraceRecord } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -63,14 +63,14 @@ function numbered(sql: string): string {
 }
 
 const UNNEST_TYPE: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'float8', bool: 'bool', json: 'text', json_text: 'text' };
-const TRACE_INSERT_COLUMNS = [...TRACE_COLUMNS.map((c) => c[0]), 'day', 'latency_bucket', 'ttft_bucket'];
+const TRACE_INSERT_COLUMNS = [...TRACE_COLUMNS.map((c) => c[0]), 'hour', 'latency_bucket', 'ttft_bucket'];
 const TRACE_INSERT_SQL = `INSERT INTO traces (${TRACE_INSERT_COLUMNS.join(', ')})
   SELECT ${TRACE_COLUMNS.map(([, kind], i) => (kind === 'json' || kind === 'json_text' ? `c${i}::jsonb` : `c${i}`)).join(', ')}, d, lb, tb
   FROM unnest(${TRACE_COLUMNS.map(([, kind], i) => `$${i + 1}::${UNNEST_TYPE[kind]}[]`).join(', ')},
-    $${TRACE_COLUMNS.length + 1}::int[], $${TRACE_COLUMNS.length + 2}::smallint[], $${TRACE_COLUMNS.length + 3}::smallint[])
+    $${TRACE_COLUMNS.length + 1}::bigint[], $${TRACE_COLUMNS.length + 2}::smallint[], $${TRACE_COLUMNS.length + 3}::smallint[])
     AS u(${TRACE_COLUMNS.map((_, i) => `c${i}`).join(', ')}, d, lb, tb)
-  ON CONFLICT (day, id) DO NOTHING
-  RETURNING id, day`;
+  ON CONFLICT (hour, id) DO NOTHING
+  RETURNING id, hour`;
 
 /** Smallest part of a batch worth its own transaction. */
 const MIN_PART_ROWS = 200;
@@ -243,20 +243,21 @@ export class PostgresStore extends SqlStore {
         const v = row[i];
         columns[i]![r] = kind === 'json' || kind === 'json_text' ? (typeof v === 'string' ? jsonForPostgres(v) : v) : kind === 'text' ? textForPostgres(v) : v;
       }
-      columns[TRACE_COLUMNS.length]![r] = dayOf(t.started_at);
+      columns[TRACE_COLUMNS.length]![r] = hourOf(t.started_at);
       columns[TRACE_COLUMNS.length + 1]![r] = histBucket(t.latency_ms);
       columns[TRACE_COLUMNS.length + 2]![r] = histBucket(t.ttft_ms);
     }
     await this.transaction(async (c) => {
-      const res = await c.query<{ id: string; day: number }>(TRACE_INSERT_SQL, columns);
+      const res = await c.query<{ id: string; hour: number }>(TRACE_INSERT_SQL, columns);
       // Only what this transaction inserted adds to the rollups (each row once, even when
       // the batch holds it twice).
       let inserted = part;
       if (res.rows.length !== part.length) {
-        const keys = new Set(res.rows.map((r) => `${r.day}:${r.id}`));
-        inserted = part.filter((t) => keys.delete(`${dayOf(t.started_at)}:${t.id}`));
+        const keys = new Set(res.rows.map((r) => `${r.hour}:${r.id}`));
+        inserted = part.filter((t) => keys.delete(`${hourOf(t.started_at)}:${t.id}`));
       }
       await this.addRollups(c, inserted);
+      await this.linkFeedback(c, inserted);
     });
   }
 
@@ -271,34 +272,38 @@ export class PostgresStore extends SqlStore {
     ]);
   }
 
-  async insertFeedback(f: FeedbackRecord): Promise<void> {
-    await this.ensureReady();
-    await this.pool.query(
-      `INSERT INTO feedback (${FEEDBACK_COLUMNS.join(', ')}) VALUES (${FEEDBACK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
-      FEEDBACK_COLUMNS.map((c) => textForPostgres(f[c])),
+  /** Attaches feedback written before these calls to them (inside the caller's transaction). */
+  private async linkFeedback(c: pg.PoolClient, calls: readonly TraceRecord[]): Promise<void> {
+    if (calls.length === 0) return;
+    const q = feedbackOfTracesSql('postgres', [...new Set(calls.map((t) => t.trace_id))]);
+    const links = linksForCalls(calls, (await c.query<Row>(numbered(q.sql), q.args)).rows);
+    if (links.length === 0) return;
+    await c.query(
+      `INSERT INTO feedback_links (hour, call_id, feedback_id) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+       ON CONFLICT (hour, call_id, feedback_id) DO NOTHING`,
+      [links.map((l) => l.hour), links.map((l) => l.callId), links.map((l) => l.feedbackId)],
     );
+  }
+
+  protected async run(q: Sql): Promise<void> {
+    await this.ensureReady();
+    await this.pool.query(numbered(q.sql), q.args.map(textForPostgres));
   }
 
   async deleteTracesBefore(before: number): Promise<number> {
     await this.ensureReady();
-    const hour = Math.floor(before / HOUR_MS) * HOUR_MS;
-    const partial = before > hour;
-    const upTo = partial ? hour + HOUR_MS : hour;
+    const q = retentionSql('postgres', before);
+    const exec = (c: pg.PoolClient, x: Sql): Promise<pg.QueryResult> => c.query(numbered(x.sql), x.args);
     return this.transaction(async (c) => {
-      const hi = (await c.query<{ hi: number | null }>('SELECT max(started_at) AS hi FROM traces')).rows[0]?.hi ?? null;
-      const later = hi === null || hi < before ? [] : daysOf(before, hi + 1);
-      await c.query(
-        `DELETE FROM feedback f WHERE f.trace_id IN (SELECT trace_id FROM traces WHERE started_at < $1)
-           AND NOT EXISTS (SELECT 1 FROM traces t WHERE ${dayIn(later, 't.')} AND t.trace_id = f.trace_id AND t.started_at >= $1)`,
-        [before],
-      );
-      const deleted = (await c.query('DELETE FROM traces WHERE started_at < $1', [before])).rowCount ?? 0;
-      // Whole hours go; the hour cut in two is rebuilt from the traces it keeps.
-      await c.query('DELETE FROM trace_rollups WHERE hour < $1', [upTo]);
-      if (partial) {
+      const losing = (await exec(c, q.feedbackLosingCalls)).rows.map((r: Row) => String(r.id));
+      const deleted = (await exec(c, q.deleteTraces)).rowCount ?? 0;
+      for (const d of q.deleteLinks) await exec(c, d);
+      for (let i = 0; i < losing.length; i += 10_000) await exec(c, q.deleteUnattachedFeedback(losing.slice(i, i + 10_000)));
+      await exec(c, q.deleteRollups);
+      if (q.rebuildHour !== null) {
         const kept = await c.query<RollupSource>(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= $1 AND started_at < $2`, [
-          hour,
-          hour + HOUR_MS,
+          q.rebuildHour,
+          q.rebuildHour + HOUR_MS,
         ]);
         await this.addRollups(c, kept.rows);
       }

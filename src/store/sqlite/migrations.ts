@@ -80,9 +80,9 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
      CREATE INDEX traces_trace_id ON traces (trace_id);
      CREATE INDEX traces_key_started ON traces (key_id, started_at);`,
 
-    // Observability: the day column and day-first indexes for every search filter,
-    // histogram buckets, feedback, hourly rollups. The traces table is rebuilt because its
-    // primary key changes (id → day, id).
+    // Observability: the hour column and hour-first indexes for every search filter (see
+    // trace-query.ts), histogram buckets, feedback and its links to calls, hourly rollups.
+    // The traces table is rebuilt because its key changes (id → hour, id).
     (db) => {
       db.exec(`
         CREATE TABLE traces_v2 (
@@ -132,23 +132,23 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
           attempts TEXT NOT NULL,
           metadata TEXT,
           attributes TEXT,
-          day INTEGER NOT NULL,
+          hour INTEGER NOT NULL,
           latency_bucket INTEGER,
           ttft_bucket INTEGER
         );
-        INSERT INTO traces_v2 SELECT *, started_at / 86400000, NULL, NULL FROM traces ORDER BY started_at;
+        INSERT INTO traces_v2 SELECT *, (started_at / 3600000) * 3600000, NULL, NULL FROM traces ORDER BY started_at;
         DROP TABLE traces;
         ALTER TABLE traces_v2 RENAME TO traces;
-        CREATE UNIQUE INDEX traces_id ON traces (day, id);
+        CREATE UNIQUE INDEX traces_id ON traces (hour, id);
         CREATE INDEX traces_time ON traces (started_at, id);
-        CREATE INDEX traces_trace ON traces (day, trace_id, started_at, id);
-        CREATE INDEX traces_key ON traces (day, key_id, started_at, id);
-        CREATE INDEX traces_user ON traces (day, user_id, started_at, id);
-        CREATE INDEX traces_feature ON traces (day, feature, started_at, id);
-        CREATE INDEX traces_session ON traces (day, session_id, started_at, id);
-        CREATE INDEX traces_model ON traces (day, requested_model, started_at, id);
-        CREATE INDEX traces_provider ON traces (day, provider, started_at, id);
-        CREATE INDEX traces_status ON traces (day, status, started_at, id);
+        CREATE INDEX traces_trace ON traces (hour, trace_id);
+        CREATE INDEX traces_key ON traces (hour, key_id, started_at, id);
+        CREATE INDEX traces_user ON traces (hour, user_id, started_at, id);
+        CREATE INDEX traces_feature ON traces (hour, feature, started_at, id);
+        CREATE INDEX traces_session ON traces (hour, session_id, started_at, id);
+        CREATE INDEX traces_model ON traces (hour, requested_model, started_at, id);
+        CREATE INDEX traces_provider ON traces (hour, provider, started_at, id);
+        CREATE INDEX traces_status ON traces (hour, status, started_at, id);
 
         CREATE TABLE feedback (
           id TEXT PRIMARY KEY,
@@ -164,8 +164,13 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
           created_at INTEGER NOT NULL
         );
         CREATE INDEX feedback_trace ON feedback (trace_id, created_at);
-        CREATE INDEX feedback_call ON feedback (call_id) WHERE call_id IS NOT NULL;
-        CREATE INDEX feedback_created ON feedback (created_at);
+        CREATE TABLE feedback_links (
+          hour INTEGER NOT NULL,
+          call_id TEXT NOT NULL,
+          feedback_id TEXT NOT NULL,
+          PRIMARY KEY (hour, call_id, feedback_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX feedback_links_feedback ON feedback_links (feedback_id);
 
         CREATE TABLE trace_rollups (
           dim TEXT NOT NULL,

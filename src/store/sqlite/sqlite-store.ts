@@ -1,18 +1,18 @@
 /**
- * The embedded SQLite store (better-sqlite3, WAL mode). A batch of traces goes in with one
- * prepared statement inside one transaction, together with what it adds to the hourly
- * rollups, which is what keeps ingest fast and dashboards cheap. Reads are shared with
- * PostgreSQL in `../sql-store.ts`.
+ * The embedded SQLite store (better-sqlite3, WAL mode, 16 KiB pages). A batch of traces goes
+ * in with one prepared statement inside one transaction, together with what it adds to the
+ * hourly rollups and the feedback it attaches, which is what keeps ingest fast and
+ * dashboards cheap. Reads are shared with PostgreSQL in `../sql-store.ts`.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { histBucket } from '../histogram.js';
 import { HOUR_MS, mergeHistJson, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
-import { type Row, FEEDBACK_COLUMNS, KEY_COLUMNS, keyToRow, SqlStore } from '../sql-store.js';
+import { KEY_COLUMNS, keyToRow, LINK_SQL, linksForCalls, type Row, SqlStore } from '../sql-store.js';
 import { TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
-import { dayIn, dayOf, daysOf, type Sql } from '../trace-query.js';
-import type { FeedbackRecord, KeyRecord, TraceRecord } from '../types.js';
+import { feedbackOfTracesSql, hourOf, retentionSql, type Sql } from '../trace-query.js';
+import type { KeyRecord, TraceRecord } from '../types.js';
 import { sqliteMigrations } from './migrations.js';
 
 /** Parses `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:` into a file path for better-sqlite3. */
@@ -56,19 +56,29 @@ export class SqliteStore extends SqlStore {
     );
     this.migrateSync();
     const insertTrace = this.db.prepare(
-      `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}, day, latency_bucket, ttft_bucket)
-       VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) ON CONFLICT (day, id) DO NOTHING`,
+      `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}, hour, latency_bucket, ttft_bucket)
+       VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) ON CONFLICT (hour, id) DO NOTHING`,
     );
     this.insertMany = this.db.transaction((batch: readonly TraceRecord[]) => {
       const inserted: TraceRecord[] = [];
       for (const t of batch) {
         const row = traceToRow(t, true);
-        row.push(dayOf(t.started_at), histBucket(t.latency_ms), histBucket(t.ttft_ms));
+        row.push(hourOf(t.started_at), histBucket(t.latency_ms), histBucket(t.ttft_ms));
         // A trace written twice (a retried batch, a re-sent span) counts once.
         if (insertTrace.run(row).changes > 0) inserted.push(t);
       }
       this.addRollups(inserted);
+      this.linkFeedback(inserted);
     });
+  }
+
+  /** Attaches feedback written before these calls to them (inside the caller's transaction). */
+  private linkFeedback(calls: readonly TraceRecord[]): void {
+    if (calls.length === 0) return;
+    const q = feedbackOfTracesSql('sqlite', [...new Set(calls.map((t) => t.trace_id))]);
+    const feedback = this.stmt(q.sql).all(...q.args) as Row[];
+    const link = this.stmt(LINK_SQL);
+    for (const l of linksForCalls(calls, feedback)) link.run(l.hour, l.callId, l.feedbackId);
   }
 
   private stmt(sql: string): Database.Statement {
@@ -83,6 +93,10 @@ export class SqliteStore extends SqlStore {
 
   protected async all(q: Sql): Promise<Row[]> {
     return this.stmt(q.sql).all(...q.args) as Row[];
+  }
+
+  protected async run(q: Sql): Promise<void> {
+    this.stmt(q.sql).run(...q.args);
   }
 
   /** Adds traces to the hourly rollups (inside the caller's transaction). */
@@ -133,32 +147,19 @@ export class SqliteStore extends SqlStore {
     this.insertMany(batch);
   }
 
-  async insertFeedback(f: FeedbackRecord): Promise<void> {
-    this.stmt(`INSERT INTO feedback (${FEEDBACK_COLUMNS.join(', ')}) VALUES (${FEEDBACK_COLUMNS.map(() => '?').join(', ')})`).run(
-      ...FEEDBACK_COLUMNS.map((c) => f[c]),
-    );
-  }
-
   async deleteTracesBefore(before: number): Promise<number> {
-    const hour = Math.floor(before / HOUR_MS) * HOUR_MS;
+    const q = retentionSql('sqlite', before);
+    const exec = (x: Sql): Database.RunResult => this.stmt(x.sql).run(...x.args);
     return this.db.transaction(() => {
-      const span = this.db.prepare('SELECT max(started_at) AS hi FROM traces').get() as { hi: number | null };
-      const later = span.hi === null || span.hi < before ? [] : daysOf(before, span.hi + 1);
-      this.db
-        .prepare(
-          `DELETE FROM feedback WHERE trace_id IN (SELECT trace_id FROM traces WHERE started_at < ?)
-             AND NOT EXISTS (SELECT 1 FROM traces t WHERE ${dayIn(later, 't.')} AND t.trace_id = feedback.trace_id AND t.started_at >= ?)`,
-        )
-        .run(before, before);
-      const deleted = this.stmt('DELETE FROM traces WHERE started_at < ?').run(before).changes;
-      // Whole hours go; the hour cut in two is rebuilt from the traces it keeps.
-      const partial = before > hour;
-      const upTo = partial ? hour + HOUR_MS : hour;
-      this.stmt('DELETE FROM trace_rollups WHERE hour < ?').run(upTo);
-      if (partial) {
+      const losing = (this.stmt(q.feedbackLosingCalls.sql).all(...q.feedbackLosingCalls.args) as Row[]).map((r) => String(r.id));
+      const deleted = exec(q.deleteTraces).changes;
+      for (const d of q.deleteLinks) exec(d);
+      for (let i = 0; i < losing.length; i += 1000) exec(q.deleteUnattachedFeedback(losing.slice(i, i + 1000)));
+      exec(q.deleteRollups);
+      if (q.rebuildHour !== null) {
         const kept = this.stmt(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= ? AND started_at < ?`).all(
-          hour,
-          hour + HOUR_MS,
+          q.rebuildHour,
+          q.rebuildHour + HOUR_MS,
         ) as RollupSource[];
         this.addRollups(kept);
       }
