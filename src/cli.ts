@@ -146,11 +146,12 @@ keys
   .description('create a virtual key; prints the secret once')
   .requiredOption('-n, --name <name>', 'a name for the key')
   .option('-m, --models <models>', 'comma-separated models the key may use (globs allowed: openai/*)')
+  .option('--roles <roles>', 'comma-separated extra rights: read (query API)')
   .option('--expires-in <duration>', 'expiry from now: 30m, 12h, 7d, 4w', parseDuration)
   .option('--metadata <json>', 'JSON object of metadata')
   .option('--url <url>', 'gateway URL')
   .option('--json', 'print JSON')
-  .action(async (o: ClientOptions & { name: string; models?: string; expiresIn?: number; metadata?: string }) => {
+  .action(async (o: ClientOptions & { name: string; models?: string; roles?: string; expiresIn?: number; metadata?: string }) => {
     let metadata: unknown;
     if (o.metadata !== undefined) {
       try {
@@ -163,6 +164,7 @@ keys
     const created = (await api(o, 'POST', '/admin/keys', {
       name: o.name,
       ...(o.models ? { models: o.models.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(o.roles ? { roles: o.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
       ...(o.expiresIn ? { expires_at: Date.now() + o.expiresIn } : {}),
       ...(metadata === undefined ? {} : { metadata }),
     })) as { id: string; key: string; name: string; models: string[] | null; expires_at: number | null };

@@ -119,6 +119,8 @@ function sendError(reply: FastifyReply, err: LlmopsError, inbound?: InboundForma
 const CreateKeyBody = z.strictObject({
   name: z.string().min(1).max(200),
   models: z.array(z.string().min(1)).nullable().optional(),
+  /** `read` opens the query API (`/api/*`) to the key. */
+  roles: z.array(z.enum(['read'])).nullable().optional(),
   /** ISO date-time or ms since epoch. */
   expires_at: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).nullable().optional(),
@@ -253,7 +255,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     await requireAdmin(req);
     const body = parseBody(CreateKeyBody, req.body);
     const expiresAt = body.expires_at == null ? null : typeof body.expires_at === 'number' ? body.expires_at : Date.parse(body.expires_at);
-    const { key, record } = await deps.keys.create({ name: body.name, models: body.models, expiresAt, metadata: body.metadata });
+    const { key, record } = await deps.keys.create({ name: body.name, models: body.models, roles: body.roles, expiresAt, metadata: body.metadata });
     return reply.code(201).send({ ...record, key });
   });
   app.get('/admin/keys', async (req) => {

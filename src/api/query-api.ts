@@ -87,9 +87,10 @@ type Query = { Querystring: Record<string, string | undefined> };
 
 export function registerQueryApi(app: FastifyInstance, deps: { store: Store; keys: KeyService }): void {
   const principalOf = async (req: FastifyRequest): Promise<Principal> => deps.keys.authenticate(bearerToken(req.headers));
+  /** The admin, or a key with the `read` role. */
   const requireAdmin = async (req: FastifyRequest): Promise<Principal> => {
     const p = await principalOf(req);
-    if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
+    if (!p.canRead) throw new LlmopsError('admin_required', 'This endpoint needs the admin key or a key with the read role.');
     return p;
   };
 

@@ -156,6 +156,8 @@ export const StaticKeySchema = z.strictObject({
   /** The secret itself, usually `${ENV_VAR}`; kept only as a hash in memory. */
   key: z.string().min(16, 'a key must be at least 16 characters'),
   models: z.array(z.string().min(1)).optional(),
+  /** `read` opens the query API (`/api/*`) to this key. */
+  roles: z.array(z.enum(['read'])).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -16,6 +16,8 @@ export interface Principal {
   name: string;
   /** May this principal call `model` (a public name or `provider/model`)? */
   allows(model: string): boolean;
+  /** May this principal read traces, metrics and costs (`/api/*`)? The admin always may. */
+  canRead: boolean;
   metadata: Record<string, unknown> | null;
 }
 
@@ -23,19 +25,21 @@ export interface StaticKey {
   name: string;
   key: string;
   models?: string[] | undefined;
+  roles?: string[] | undefined;
   metadata?: Record<string, unknown> | undefined;
 }
 
 export interface CreateKeyInput {
   name: string;
   models?: string[] | null | undefined;
+  roles?: string[] | null | undefined;
   expiresAt?: number | null | undefined;
   metadata?: Record<string, unknown> | null | undefined;
 }
 
 const KEY_PREFIX = 'sk-llmops-';
 const MAX_CACHED_TOKENS = 10_000;
-const ADMIN: Principal = { kind: 'admin', keyId: null, name: 'admin', allows: () => true, metadata: null };
+const ADMIN: Principal = { kind: 'admin', keyId: null, name: 'admin', allows: () => true, canRead: true, metadata: null };
 
 interface CacheEntry {
   principal: Principal;
@@ -61,8 +65,8 @@ export function modelMatcher(models: string[] | null | undefined): (model: strin
   return (model) => exact.has(model) || globs.some((g) => g.test(model));
 }
 
-function principalFor(rec: Pick<KeyRecord, 'id' | 'name' | 'models' | 'metadata'>): Principal {
-  return { kind: 'key', keyId: rec.id, name: rec.name, allows: modelMatcher(rec.models), metadata: rec.metadata };
+function principalFor(rec: Pick<KeyRecord, 'id' | 'name' | 'models' | 'roles' | 'metadata'>): Principal {
+  return { kind: 'key', keyId: rec.id, name: rec.name, allows: modelMatcher(rec.models), canRead: rec.roles?.includes('read') ?? false, metadata: rec.metadata };
 }
 
 /** Key records as the admin API shows them: no hash. */
@@ -93,6 +97,7 @@ export class KeyService {
         keyId: `config:${k.name}`,
         name: k.name,
         allows: modelMatcher(k.models),
+        canRead: k.roles?.includes('read') ?? false,
         metadata: k.metadata ?? null,
       });
     }
@@ -153,6 +158,7 @@ export class KeyService {
       key_hash: hashKey(secret),
       key_prefix: secret.slice(0, KEY_PREFIX.length + 4),
       models: input.models ?? null,
+      roles: input.roles ?? null,
       metadata: input.metadata ?? null,
       created_at: now,
       expires_at: input.expiresAt ?? null,

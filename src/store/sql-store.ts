@@ -79,6 +79,7 @@ export function rowToKey(r: Row): KeyRecord {
     key_hash: String(r.key_hash),
     key_prefix: String(r.key_prefix),
     models: r.models == null ? null : (JSON.parse(String(r.models)) as string[]),
+    roles: r.roles == null ? null : (JSON.parse(String(r.roles)) as string[]),
     metadata: r.metadata == null ? null : (JSON.parse(String(r.metadata)) as Record<string, unknown>),
     created_at: Number(r.created_at),
     expires_at: n(r.expires_at),
@@ -123,6 +124,7 @@ export const KEY_COLUMNS = [
   'key_hash',
   'key_prefix',
   'models',
+  'roles',
   'metadata',
   'created_at',
   'expires_at',
@@ -133,7 +135,7 @@ export const KEY_COLUMNS = [
 export function keyToRow(k: KeyRecord): unknown[] {
   return KEY_COLUMNS.map((c) => {
     const v = k[c];
-    if (c === 'models' || c === 'metadata') return v === null ? null : JSON.stringify(v);
+    if (c === 'models' || c === 'roles' || c === 'metadata') return v === null ? null : JSON.stringify(v);
     return v;
   });
 }

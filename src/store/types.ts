@@ -120,6 +120,8 @@ export interface KeyRecord {
   key_prefix: string;
   /** Public model names or patterns (`openai/*`) this key may use; null = all. */
   models: string[] | null;
+  /** Extra rights: `read` opens the query API (`/api/*`). null = inference only. */
+  roles: string[] | null;
   metadata: Record<string, unknown> | null;
   created_at: number;
   expires_at: number | null;

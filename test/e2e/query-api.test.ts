@@ -129,13 +129,25 @@ describe('query API', () => {
     expect((await api('/api/users/nobody')).status).toBe(404);
   });
 
-  it('keeps the query API to the admin key; an inference key may post feedback only', async () => {
+  it('keeps the query API to the admin key and read-role keys; an inference key may post feedback only', async () => {
     for (const path of ['/api/traces', '/api/metrics', '/api/costs', '/api/users/bob']) {
       const r = await api<{ error: { code: string } }>(path, userKey);
       expect(r.status).toBe(403);
       expect(r.body.error.code).toBe('admin_required');
     }
     expect((await api('/api/traces', 'sk-wrong-1234567890')).status).toBe(401);
+    // A key with the read role sees the query API, but not the admin API.
+    const reader = (await (
+      await fetch(`${t.url}/admin/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'dashboard', roles: ['read'] }),
+      })
+    ).json()) as { key: string; roles: string[] };
+    expect(reader.roles).toEqual(['read']);
+    expect((await api<{ data: unknown[] }>('/api/traces', reader.key)).status).toBe(200);
+    expect((await api('/api/costs?by=feature', reader.key)).status).toBe(200);
+    expect((await api('/admin/keys', reader.key)).status).toBe(403);
     const bad = await fetch(`${t.url}/api/feedback`, {
       method: 'POST',
       headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },

@@ -386,6 +386,7 @@ export function key_(over: Partial<KeyRecord> = {}): KeyRecord {
     key_hash: 'h1',
     key_prefix: 'sk-llmops-AbC1',
     models: ['chat', 'openai/*'],
+    roles: ['read'],
     metadata: { team: 'search', budget: 10 },
     created_at: T0,
     expires_at: T0 + DAY,

@@ -34,7 +34,7 @@ describe('sqlite store specifics', () => {
     v1.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL); INSERT INTO schema_migrations VALUES (1, 0);');
     const insert = v1.prepare(`INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`);
     for (const t of traces) insert.run(traceToRow(t, true));
-    const k = key_();
+    const k = key_({ roles: null }); // version 1 had no roles column
     v1.prepare('INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       k.id, k.name, k.key_hash, k.key_prefix, JSON.stringify(k.models), JSON.stringify(k.metadata), k.created_at, k.expires_at, k.revoked_at, k.last_used_at,
     );

@@ -134,4 +134,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a
        ELSE ARRAY(SELECT coalesce(x, 0) + coalesce(y, 0) FROM unnest(a, b) AS u(x, y)) END
    $$;`,
+  'ALTER TABLE keys ADD COLUMN roles jsonb',
 ];

@@ -204,5 +204,6 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
         last = chunk[chunk.length - 1]!.rid;
       }
     },
+    'ALTER TABLE keys ADD COLUMN roles TEXT',
   ];
 }
