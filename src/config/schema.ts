@@ -183,6 +183,14 @@ export const StoreSchema = z.strictObject({
   trace_flush_ms: z.number().int().positive().default(100),
 });
 
+export const RedisSchema = z.strictObject({
+  /** `redis://[:PASSWORD@]HOST:PORT[/DB]` (or `rediss://`): shared hot state for several gateway instances. */
+  url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+  /** Every key llmops writes starts with this, so deployments can share one Redis. */
+  key_prefix: z.string().min(1).default('llmops'),
+});
+export type RedisConfigSchema = z.infer<typeof RedisSchema>;
+
 export const CapturePolicySchema = z.enum(['full', 'metadata', 'redacted']);
 
 export const TracesSchema = z.strictObject({
@@ -252,6 +260,8 @@ export const ConfigSchema = z.strictObject({
   traces: TracesSchema.prefault({}),
   server: ServerSchema.prefault({}),
   store: StoreSchema.prefault({}),
+  /** Shared hot state (rate limits, budgets, cache) for several instances; in memory when absent. */
+  redis: RedisSchema.optional(),
   /** Add providers whose API keys are in the environment (OPENAI_API_KEY, ...). */
   providers_from_env: z.boolean().default(true),
   providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'provider names are letters, digits, - and _'), z.unknown()).default({}),
