@@ -8,9 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { createGateway, resolveAdminKey } from './gateway.js';
+import { StoreStartError } from './store/store-errors.js';
 import { parseSse } from './sse.js';
 import type { TraceRecord } from './store/types.js';
 import { renderTable } from './table.js';
+import { renderBudgets, type BudgetReport } from './limits/budget-table.js';
+import { addKeyLimitOptions, describeKeyLimits, keyLimitsFrom, type KeyLimitOptions } from './limits/cli-options.js';
 
 const program = new Command();
 program.name('llmops').description('LLMOps gateway: one OpenAI-compatible API over every provider, with traces and costs');
@@ -25,6 +28,11 @@ function loadOrExit(path: string | undefined): Config {
     }
     throw err;
   }
+}
+
+/** A store URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
 
 function port(value: string): number {
@@ -42,7 +50,15 @@ program
   .action(async (opts: { config?: string; port?: number; host?: string }) => {
     const config = loadOrExit(opts.config);
     const admin = resolveAdminKey(config);
-    const gw = createGateway({ config, adminKey: admin.key });
+    let gw: ReturnType<typeof createGateway>;
+    try {
+      gw = createGateway({ config, adminKey: admin.key });
+      await gw.ready();
+    } catch (err) {
+      if (!(err instanceof StoreStartError)) throw err;
+      process.stderr.write(`llmops: cannot start: ${err.message} (store.url: ${redactUrl(config.store.url)})\n`);
+      process.exit(3);
+    }
     // A bug in one request must not take the gateway (and every other request) down.
     process.on('unhandledRejection', (err) => gw.log.error('unhandled rejection', { err }));
     process.on('uncaughtException', (err) => gw.log.error('uncaught exception', { err }));
@@ -141,8 +157,7 @@ function parseDuration(value: string): number {
 }
 
 const keys = program.command('keys').description('manage virtual keys (admin API)');
-keys
-  .command('create')
+addKeyLimitOptions(keys.command('create'))
   .description('create a virtual key; prints the secret once')
   .requiredOption('-n, --name <name>', 'a name for the key')
   .option('-m, --models <models>', 'comma-separated models the key may use (globs allowed: openai/*)')
@@ -151,7 +166,8 @@ keys
   .option('--metadata <json>', 'JSON object of metadata')
   .option('--url <url>', 'gateway URL')
   .option('--json', 'print JSON')
-  .action(async (o: ClientOptions & { name: string; models?: string; roles?: string; expiresIn?: number; metadata?: string }) => {
+  .action(async (o: ClientOptions & KeyLimitOptions & { name: string; models?: string; roles?: string; expiresIn?: number; metadata?: string }) => {
+    const limits = keyLimitsFrom(o);
     let metadata: unknown;
     if (o.metadata !== undefined) {
       try {
@@ -167,6 +183,7 @@ keys
       ...(o.roles ? { roles: o.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
       ...(o.expiresIn ? { expires_at: Date.now() + o.expiresIn } : {}),
       ...(metadata === undefined ? {} : { metadata }),
+      ...(limits ? { limits } : {}),
     })) as { id: string; key: string; name: string; models: string[] | null; expires_at: number | null };
     if (o.json) {
       process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
@@ -190,12 +207,13 @@ keys
     const now = Date.now();
     process.stdout.write(
       renderTable(
-        ['ID', 'NAME', 'PREFIX', 'MODELS', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
+        ['ID', 'NAME', 'PREFIX', 'MODELS', 'LIMITS', 'STATUS', 'CREATED', 'EXPIRES', 'LAST USED'],
         data.map((k) => [
           String(k.id),
           String(k.name),
           `${String(k.key_prefix)}…`,
           Array.isArray(k.models) ? k.models.join(',') : 'all',
+          describeKeyLimits(k.limits),
           k.revoked_at ? 'revoked' : typeof k.expires_at === 'number' && k.expires_at <= now ? 'expired' : 'active',
           iso(k.created_at as number),
           iso(k.expires_at as number | null),
@@ -203,6 +221,20 @@ keys
         ]),
       ),
     );
+  });
+addKeyLimitOptions(keys.command('limits <id>'))
+  .description("set a key's own rate limits and budget (replacing its previous ones), or --clear them")
+  .option('--clear', 'remove the key\'s own limits')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: ClientOptions & KeyLimitOptions & { clear?: boolean }) => {
+    const limits = o.clear ? null : keyLimitsFrom(o);
+    if (limits === undefined) {
+      process.stderr.write('llmops: give --rpm, --tpm and/or --budget (or --clear)\n');
+      process.exit(2);
+    }
+    const res = (await api(o, 'PUT', `/admin/keys/${encodeURIComponent(id)}/limits`, { limits })) as { limits: unknown };
+    process.stdout.write(o.json ? `${JSON.stringify(res, null, 2)}\n` : `limits of ${id}: ${JSON.stringify(res.limits)}\n`);
   });
 keys
   .command('revoke <id>')
@@ -419,6 +451,29 @@ program
     }
     process.stdout.write(renderTable(['REQUESTED', 'PROVIDER', 'UPSTREAM MODEL', 'UNPRICED CALLS'], rows.map((r) => [r.requested_model, r.provider, r.provider_model, String(r.unpriced_calls)])));
     process.stdout.write('add them under `pricing:` in llmops.yaml (USD per million tokens)\n');
+  });
+
+program
+  .command('budgets')
+  .description('budgets: spend, remaining and reset time, and recent soft-threshold alerts')
+  .option('--budget <name>', 'only this budget')
+  .option('--scope <scope>', 'global | key | user | team | feature')
+  .option('--subject <id>', 'only this key, user, team or feature')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientOptions & { budget?: string; scope?: string; subject?: string }) => {
+    const q = new URLSearchParams();
+    for (const k of ['budget', 'scope', 'subject'] as const) if (o[k]) q.set(k, o[k]);
+    const res = (await api(o, 'GET', `/api/budgets${q.size ? `?${q}` : ''}`)) as BudgetReport;
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
+      return;
+    }
+    if (!res.enabled) {
+      process.stdout.write('no budgets or limits configured (add `budgets:` to llmops.yaml)\n');
+      return;
+    }
+    process.stdout.write(renderBudgets(res));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -12,7 +12,8 @@ export type ErrorType =
   | 'rate_limit_error'
   | 'api_error'
   | 'timeout_error'
-  | 'overloaded_error';
+  | 'overloaded_error'
+  | 'insufficient_quota';
 
 interface ErrorSpec {
   status: number;
@@ -35,6 +36,8 @@ export const ERRORS = {
   not_found: { status: 404, type: 'not_found_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
+  /** No target of a `cost` route can take the request (context window, tools, vision). */
+  no_capable_target: { status: 400, type: 'invalid_request_error' },
   upstream_invalid_request: { status: 400, type: 'invalid_request_error' },
   upstream_not_found: { status: 404, type: 'not_found_error' },
   upstream_auth_error: { status: 502, type: 'api_error' },
@@ -48,6 +51,13 @@ export const ERRORS = {
   all_targets_unavailable: { status: 503, type: 'overloaded_error' },
   client_closed_request: { status: 499, type: 'invalid_request_error' },
   service_shutting_down: { status: 503, type: 'overloaded_error' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  /** A budget's hard stop; 402 by default (`budgets.status` can make it 429). */
+  budget_exceeded: { status: 402, type: 'insufficient_quota' },
+  /** One request's worst-case cost is over `budgets.per_request_max_usd` and was not approved. */
+  request_cost_too_high: { status: 402, type: 'insufficient_quota' },
+  /** The rate-limit/budget state backend (Redis) failed and `limits.on_state_error` is `deny`. */
+  limits_unavailable: { status: 503, type: 'overloaded_error' },
   internal_error: { status: 500, type: 'api_error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -20,7 +20,13 @@ import { LatencyTracker } from './routing/latency-tracker.js';
 import { ModelRouter } from './routing/router.js';
 import { createObservability, type Observability } from './otel/observability.js';
 import { buildServer } from './server.js';
+import { createResponseCache } from './cache/index.js';
+import type { ResponseCache } from './cache/response-cache.js';
+import { openRedis, type RedisHandle } from './state/redis.js';
+import { createLimits, type LimitsService } from './limits/index.js';
+import { limitsApi } from './limits/limits-api.js';
 import { openStore } from './store/index.js';
+import { classifyStoreError, StoreStartError } from './store/store-errors.js';
 import type { Store } from './store/types.js';
 import { CaptureSettings } from './traces/capture.js';
 import { startRetention } from './traces/retention.js';
@@ -50,7 +56,19 @@ export interface Gateway {
   readonly log: Logger;
   /** OTLP ingest/export and Prometheus metrics, per config. */
   readonly observability: Observability;
-  /** Starts listening; resolves with the base URL. */
+  /** The shared Redis connection, when `redis:` is configured. */
+  readonly redis: RedisHandle | undefined;
+  /** The response cache, when `cache:` is configured. */
+  readonly cache: ResponseCache | undefined;
+  /** Rate limits and budgets, when `limits:` or `budgets:` is configured. */
+  readonly limits: LimitsService | undefined;
+  /**
+   * Migrates the store (once; `listen` does it too). Rejects with a {@link StoreStartError}
+   * when the store is unreachable or its migration fails: a gateway must not start without
+   * its store. Once started, outages are survived (the trace writer retries).
+   */
+  ready(): Promise<void>;
+  /** Starts listening (after {@link ready}); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /** Graceful shutdown: in-flight requests finish (up to the grace period), traces drain, the store closes. */
   close(): Promise<void>;
@@ -59,11 +77,11 @@ export interface Gateway {
 export function createGateway(opts: GatewayOptions): Gateway {
   const { config } = opts;
   const log = opts.log ?? createLogger(config.server.log_level);
-  const store = opts.store ?? openStore(config.store.url);
+  const store = opts.store ?? openStoreAtStart(config.store.url, log);
   // Trace inserts run on a writer thread for a file or server store; in-memory SQLite has
   // one connection only, so it writes in-thread (tests).
   const threaded = !opts.store && !config.store.url.includes(':memory:') && writerThreadAvailable();
-  const writer = threaded ? new TraceWriterThread(config.store.url) : undefined;
+  const writer = threaded ? new TraceWriterThread(config.store.url, log) : undefined;
   const sink = new TraceSink(writer ?? store, {
     maxQueue: config.store.trace_queue_max,
     batchSize: config.store.trace_batch_size,
@@ -83,11 +101,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
   const prices = new PriceTable(loadBuiltinPrices(), config.pricing);
   const capture = new CaptureSettings(config.traces.capture);
-  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment });
+  const redis = config.redis ? openRedis(config.redis, log) : undefined;
+  const cache = createResponseCache(config.cache, { redis, prices, log, router, executor });
+  const limits = createLimits(config, { redis, prices, router, log });
+  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment, cache, limits });
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
-  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, plugins: observability.plugins });
+  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, plugins: [...observability.plugins, limitsApi({ limits, keys })] });
 
   const retention = startRetention(store, config.traces.retention_days, log);
+
+  let starting: Promise<void> | undefined;
+  const ready = (): Promise<void> => {
+    starting ??= migrateAtStart(store).catch((err: unknown) => {
+      starting = undefined; // a later call tries again
+      throw err;
+    });
+    return starting;
+  };
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
@@ -102,6 +132,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     const lost = await sink.drain();
     if (lost > 0) log.error('shutdown lost traces', { lost });
     await writer?.close();
+    await cache?.close();
+    await limits?.close();
+    await redis?.close();
     await observability.close();
     await keys.flushTouches();
     await Promise.all([...providers.values()].map((p) => p.close?.()));
@@ -118,7 +151,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     breaker,
     log,
     observability,
+    redis,
+    cache,
+    limits,
+    ready,
     async listen(port = config.server.port, host = config.server.host) {
+      await ready();
       await app.listen({ port, host });
       const addr = app.server.address();
       const actualPort = typeof addr === 'object' && addr ? addr.port : port;
@@ -129,6 +167,33 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return closing;
     },
   };
+}
+
+/** Opens the store, a failure to open it (a SQLite file that cannot be created or read) as a {@link StoreStartError}. */
+function openStoreAtStart(url: string, log: Logger): Store {
+  try {
+    return openStore(url, { log });
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('store.url')) throw err; // a config mistake, said as such
+    // SQLite migrates as it opens: a plain SQL error is a failed migration, anything else
+    // (no such folder, no permission, not a database file) a store that cannot be reached.
+    const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+    throw new StoreStartError(code === 'SQLITE_ERROR' ? 'migration_failed' : 'unreachable', url.startsWith('sqlite:') ? 'sqlite' : 'postgres', err);
+  }
+}
+
+/** Migrates the store explicitly at start: unreachable and failed migrations are told apart. */
+async function migrateAtStart(store: Store): Promise<void> {
+  try {
+    await store.ping();
+  } catch (err) {
+    throw new StoreStartError('unreachable', store.kind, err);
+  }
+  try {
+    await store.migrate();
+  } catch (err) {
+    throw new StoreStartError(classifyStoreError(err) === 'transient' ? 'unreachable' : 'migration_failed', store.kind, err);
+  }
 }
 
 /** The folder for local state (`./.llmops` by default, or the SQLite file's folder). */

@@ -16,6 +16,7 @@ import { openAIEmbeddings } from './inbound/openai-embeddings.js';
 import type { InboundFormat } from './inbound/types.js';
 import { parseBody } from './inbound/validation.js';
 import type { KeyService, Principal } from './keys/key-service.js';
+import { KeyLimitsSchema } from './limits/schema.js';
 import type { Logger } from './logger.js';
 import { bearerToken } from './pipeline/authenticate.js';
 import type { HttpExchange, RequestContext } from './pipeline/context.js';
@@ -124,6 +125,8 @@ const CreateKeyBody = z.strictObject({
   /** ISO date-time or ms since epoch. */
   expires_at: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** The key's own rate limits and budget (`{ rpm, tpm, budget: { limit_usd, window, period } }`). */
+  limits: KeyLimitsSchema.nullable().optional(),
 });
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -255,7 +258,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     await requireAdmin(req);
     const body = parseBody(CreateKeyBody, req.body);
     const expiresAt = body.expires_at == null ? null : typeof body.expires_at === 'number' ? body.expires_at : Date.parse(body.expires_at);
-    const { key, record } = await deps.keys.create({ name: body.name, models: body.models, roles: body.roles, expiresAt, metadata: body.metadata });
+    const { key, record } = await deps.keys.create({ name: body.name, models: body.models, roles: body.roles, expiresAt, metadata: body.metadata, limits: body.limits });
     return reply.code(201).send({ ...record, key });
   });
   app.get('/admin/keys', async (req) => {

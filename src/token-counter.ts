@@ -4,7 +4,7 @@
  * gateway whose providers all report usage never pays their memory.
  */
 import { createRequire } from 'node:module';
-import { contentText, type ChatRequest } from './canonical.js';
+import { contentText, type ChatMessage, type ChatRequest } from './canonical.js';
 
 type Encoder = { countTokens(text: string): number };
 let encoder: Encoder | undefined;
@@ -24,12 +24,16 @@ const IMAGE_TOKENS = 85;
 /** Input tokens of a chat request, counted the way OpenAI's cookbook does (3 per message, 3 to prime the reply). */
 export function countChatInputTokens(req: ChatRequest): number {
   let n = 3;
-  for (const m of req.messages) {
-    n += 3 + countTokens(contentText(m.content));
-    if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'image_url') n += IMAGE_TOKENS;
-    if (m.name) n += 1 + countTokens(m.name);
-    for (const tc of m.tool_calls ?? []) n += 3 + countTokens(tc.function.name) + countTokens(tc.function.arguments);
-  }
+  for (const m of req.messages) n += countMessageTokens(m);
   if (req.tools?.length) n += countTokens(JSON.stringify(req.tools));
+  return n;
+}
+
+/** One message's share of {@link countChatInputTokens}. */
+export function countMessageTokens(m: ChatMessage): number {
+  let n = 3 + countTokens(contentText(m.content));
+  if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'image_url') n += IMAGE_TOKENS;
+  if (m.name) n += 1 + countTokens(m.name);
+  for (const tc of m.tool_calls ?? []) n += 3 + countTokens(tc.function.name) + countTokens(tc.function.arguments);
   return n;
 }

@@ -125,7 +125,11 @@ export const DEFAULT_MODELS: Record<string, ModelRouteConfig> = {
 
 function checkReferences(cfg: Config, problems: string[]): void {
   for (const [model, route] of Object.entries(cfg.models)) {
-    const all = [...route.targets.map((t, i) => ({ t, where: `targets.${i}` })), ...(route.context_fallback ?? []).map((t, i) => ({ t, where: `context_fallback.${i}` }))];
+    const all = [
+      ...route.targets.map((t, i) => ({ t, where: `targets.${i}` })),
+      ...(route.context_fallback ?? []).map((t, i) => ({ t, where: `context_fallback.${i}` })),
+      ...(route.tiers ?? []).flatMap((tier, i) => tier.targets.map((t, j) => ({ t, where: `tiers.${i}.targets.${j}` }))),
+    ];
     for (const { t, where } of all) {
       if (!cfg.providers[t.provider]) {
         problems.push(`models.${model}.${where}.provider: unknown provider '${t.provider}' (configured: ${Object.keys(cfg.providers).join(', ') || 'none'})`);

@@ -3,6 +3,7 @@
  * strict, so a misspelt key is an error that names it rather than a silently ignored line.
  */
 import { z } from 'zod';
+import { BudgetsSchema, KeyLimitsSchema, LimitsSchema } from '../limits/schema.js';
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
 
@@ -29,21 +30,71 @@ export const TargetSchema = z.strictObject({
   timeout_ms: Ms.optional(),
   /** Longest wait for the upstream's response headers. */
   ttfb_timeout_ms: Ms.optional(),
+  /** Caps the caller's max_tokens for this target (see the route's `max_output_tokens`). */
+  max_output_tokens: z.number().int().positive().optional(),
+  /** Capability overrides for the `cost` strategy; default from `data/model-capabilities.json`. */
+  context_window: z.number().int().positive().optional(),
+  tools: z.boolean().optional(),
+  vision: z.boolean().optional(),
 });
 export type TargetConfig = z.infer<typeof TargetSchema>;
 
-export const StrategySchema = z.enum(['fallback', 'weighted', 'latency']);
+export const StrategySchema = z.enum(['fallback', 'weighted', 'latency', 'cost', 'complexity']);
 export type Strategy = z.infer<typeof StrategySchema>;
 
-export const ModelRouteSchema = z.strictObject({
-  strategy: StrategySchema.default('fallback'),
+/** One tier of the `complexity` strategy: requests scoring at most `max_score` go to its targets, in order. */
+export const ComplexityTierSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Upper bound of the tier's score range (0..1); omitted on the last tier, which takes the rest. */
+  max_score: z.number().min(0).max(1).optional(),
   targets: z.array(TargetSchema).min(1),
-  /** Retries per target before moving to the next; overrides `routing.retries`. */
-  retries: z.number().int().min(0).max(10).optional(),
-  /** Larger-context targets tried when every target rejects the request as too long. */
-  context_fallback: z.array(TargetSchema).optional(),
-  description: z.string().optional(),
 });
+export type ComplexityTierConfig = z.infer<typeof ComplexityTierSchema>;
+
+/** Opt-in context trimming: long conversations are cut to a token budget before routing. */
+export const TrimSchema = z.strictObject({
+  max_input_tokens: z.number().int().positive(),
+  /** The latest messages always kept, even over the budget. */
+  keep_recent: z.number().int().min(1).default(1),
+});
+export type TrimConfig = z.infer<typeof TrimSchema>;
+
+export const ModelRouteSchema = z
+  .strictObject({
+    strategy: StrategySchema.default('fallback'),
+    /** Required, except under `complexity`, whose targets are in `tiers`. */
+    targets: z.array(TargetSchema).default([]),
+    /** `complexity` strategy: tiers from the smallest model to the largest. */
+    tiers: z.array(ComplexityTierSchema).min(1).optional(),
+    /** Retries per target before moving to the next; overrides `routing.retries`. */
+    retries: z.number().int().min(0).max(10).optional(),
+    /** Larger-context targets tried when every target rejects the request as too long. */
+    context_fallback: z.array(TargetSchema).optional(),
+    /** Upper bound for max_tokens: applied when the caller asks for more, or sets none. */
+    max_output_tokens: z.number().int().positive().optional(),
+    trim: TrimSchema.optional(),
+    /** `cost` strategy: output tokens assumed when the caller sets no max_tokens. */
+    expected_output_tokens: z.number().int().positive().optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.strategy === 'complexity') {
+      if (!r.tiers) ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'required under the complexity strategy' });
+      else if (r.targets.length > 0) ctx.addIssue({ code: 'custom', path: ['targets'], message: 'under the complexity strategy, targets go in tiers' });
+      else {
+        let prev = -1;
+        r.tiers.forEach((t, i) => {
+          const last = i === r.tiers!.length - 1;
+          if (!last && t.max_score === undefined) ctx.addIssue({ code: 'custom', path: ['tiers', i, 'max_score'], message: 'required on every tier but the last' });
+          if (t.max_score !== undefined && t.max_score <= prev) ctx.addIssue({ code: 'custom', path: ['tiers', i, 'max_score'], message: 'must increase from tier to tier' });
+          prev = t.max_score ?? prev;
+        });
+      }
+    } else {
+      if (r.targets.length === 0) ctx.addIssue({ code: 'too_small', origin: 'array', minimum: 1, inclusive: true, path: ['targets'], message: 'Too small: expected array to have >=1 items' });
+      if (r.tiers) ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'only used by the complexity strategy' });
+    }
+  });
 export type ModelRouteConfig = z.infer<typeof ModelRouteSchema>;
 
 export const CircuitBreakerSchema = z.strictObject({
@@ -158,7 +209,10 @@ export const StaticKeySchema = z.strictObject({
   models: z.array(z.string().min(1)).optional(),
   /** `read` opens the query API (`/api/*`) to this key. */
   roles: z.array(z.enum(['read'])).optional(),
+  /** `metadata.team` names the key's team (team rate limits and budgets). */
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** The key's own rate limits and budget. */
+  limits: KeyLimitsSchema.optional(),
 });
 
 export const ServerSchema = z.strictObject({
@@ -254,6 +308,47 @@ export const MetricsSchema = z.strictObject({
 });
 export type MetricsConfig = z.infer<typeof MetricsSchema>;
 
+const CacheModelSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  ttl_seconds: z.number().int().positive().optional(),
+  /** Cache answers to requests with `temperature > 0` for this model. */
+  cache_nonzero_temperature: z.boolean().optional(),
+  /** Semantic lookups for this model (when `cache.semantic` is configured). */
+  semantic: z.boolean().optional(),
+});
+
+export const SemanticCacheSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Cosine similarity at or above which a near-duplicate question gets the cached answer. */
+  threshold: z.number().gt(0).max(1).default(0.95),
+  /** `local`: the built-in offline embedder; `{ model }`: an embedding model called through llmops' own providers. */
+  embedder: z.union([z.literal('local'), z.strictObject({ model: z.string().min(1) })]).default('local'),
+  /** Question vectors kept in the index (per instance); the least recently used go first. */
+  max_entries: z.number().int().positive().default(100_000),
+  /** With Redis: how often each instance pulls the vectors other instances filed. */
+  sync_ms: Ms.default(1000),
+});
+
+export const CacheSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** `memory` (bounded LRU, per instance) or `redis` (shared); defaults to `redis` when `redis:` is configured. */
+  backend: z.enum(['memory', 'redis']).optional(),
+  ttl_seconds: z.number().int().positive().default(3600),
+  /** Upper bound for the `x-llmops-cache-ttl` request header. */
+  max_ttl_seconds: z.number().int().positive().default(7 * 24 * 3600),
+  /** Memory backend bounds. */
+  max_entries: z.number().int().positive().default(10_000),
+  max_bytes: ByteSize.default(256 * 1024 * 1024),
+  /** Cached answers are never shared across this boundary: the virtual key, or the key's `metadata.team`. */
+  namespace: z.enum(['key', 'team']).default('key'),
+  /** Cache answers to requests with `temperature > 0` (off: such requests skip the cache). */
+  cache_nonzero_temperature: z.boolean().default(false),
+  /** Per public model name (or `provider/*` pattern): TTL and switches. */
+  models: z.record(z.string().min(1), CacheModelSchema).default({}),
+  semantic: SemanticCacheSchema.optional(),
+});
+export type CacheConfig = z.infer<typeof CacheSchema>;
+
 export const ConfigSchema = z.strictObject({
   /** Recorded with every trace (e.g. production, staging). */
   environment: z.string().min(1).default('development'),
@@ -274,6 +369,12 @@ export const ConfigSchema = z.strictObject({
   otel: OtelSchema.prefault({}),
   /** Prometheus metrics at GET /metrics. */
   metrics: MetricsSchema.prefault({}),
+  /** Rate limits (RPM/TPM) per key, user, team and model; off when absent (see limits/schema.ts). */
+  limits: LimitsSchema.optional(),
+  /** Budgets in USD per key, user, team, feature or globally; off when absent. */
+  budgets: BudgetsSchema.optional(),
+  /** Response cache (exact and semantic); off when absent. */
+  cache: CacheSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LlmopsError } from '../errors.js';
+import type { KeyLimits } from '../limits/schema.js';
 import type { Logger } from '../logger.js';
 import type { KeyRecord, Store } from '../store/types.js';
 
@@ -19,6 +20,8 @@ export interface Principal {
   /** May this principal read traces, metrics and costs (`/api/*`)? The admin always may. */
   canRead: boolean;
   metadata: Record<string, unknown> | null;
+  /** The key's own rate limits and budget, when it has any. */
+  limits?: KeyLimits | null;
 }
 
 export interface StaticKey {
@@ -27,6 +30,7 @@ export interface StaticKey {
   models?: string[] | undefined;
   roles?: string[] | undefined;
   metadata?: Record<string, unknown> | undefined;
+  limits?: KeyLimits | undefined;
 }
 
 export interface CreateKeyInput {
@@ -35,6 +39,7 @@ export interface CreateKeyInput {
   roles?: string[] | null | undefined;
   expiresAt?: number | null | undefined;
   metadata?: Record<string, unknown> | null | undefined;
+  limits?: KeyLimits | null | undefined;
 }
 
 const KEY_PREFIX = 'sk-llmops-';
@@ -65,8 +70,8 @@ export function modelMatcher(models: string[] | null | undefined): (model: strin
   return (model) => exact.has(model) || globs.some((g) => g.test(model));
 }
 
-function principalFor(rec: Pick<KeyRecord, 'id' | 'name' | 'models' | 'roles' | 'metadata'>): Principal {
-  return { kind: 'key', keyId: rec.id, name: rec.name, allows: modelMatcher(rec.models), canRead: rec.roles?.includes('read') ?? false, metadata: rec.metadata };
+function principalFor(rec: Pick<KeyRecord, 'id' | 'name' | 'models' | 'roles' | 'metadata' | 'limits'>): Principal {
+  return { kind: 'key', keyId: rec.id, name: rec.name, allows: modelMatcher(rec.models), canRead: rec.roles?.includes('read') ?? false, metadata: rec.metadata, limits: rec.limits ?? null };
 }
 
 /** Key records as the admin API shows them: no hash. */
@@ -99,6 +104,7 @@ export class KeyService {
         allows: modelMatcher(k.models),
         canRead: k.roles?.includes('read') ?? false,
         metadata: k.metadata ?? null,
+        limits: k.limits ?? null,
       });
     }
   }
@@ -159,6 +165,7 @@ export class KeyService {
       key_prefix: secret.slice(0, KEY_PREFIX.length + 4),
       models: input.models ?? null,
       roles: input.roles ?? null,
+      limits: input.limits ?? null,
       metadata: input.metadata ?? null,
       created_at: now,
       expires_at: input.expiresAt ?? null,
@@ -183,6 +190,20 @@ export class KeyService {
     const changed = await this.store.revokeKey(id, now);
     for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
     return changed;
+  }
+
+  /** Replaces a key's limits (null clears them); effective at once here, within the cache TTL on other instances. */
+  async setLimits(id: string, limits: KeyLimits | null): Promise<PublicKey | undefined> {
+    if (!(await this.store.updateKeyLimits(id, limits))) return undefined;
+    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+    return this.get(id);
+  }
+
+  /** Keys from config that carry limits (for the budgets report). */
+  staticKeyLimits(): Array<{ id: string; name: string; limits: KeyLimits }> {
+    const out: Array<{ id: string; name: string; limits: KeyLimits }> = [];
+    for (const p of this.staticKeys.values()) if (p.limits && p.keyId) out.push({ id: p.keyId, name: p.name, limits: p.limits });
+    return out;
   }
 
   private touch(id: string, now: number): void {

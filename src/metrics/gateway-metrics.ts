@@ -68,6 +68,9 @@ export class GatewayMetrics {
   private readonly unpriced: Counter<'provider' | 'model'>;
   private readonly attempts: Counter<'provider' | 'status'>;
   private readonly otlpSpans: Counter<'kind'>;
+  private readonly cacheLookups: Counter<'endpoint' | 'model' | 'key' | 'status' | 'kind'>;
+  private readonly cacheSavedUsd: Counter<'model' | 'key'>;
+  private readonly cacheSavedTokens: Counter<'model' | 'key' | 'type'>;
 
   constructor(opts: GatewayMetricsOptions) {
     const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom();
@@ -134,12 +137,32 @@ export class GatewayMetrics {
       registers,
     });
 
+    this.cacheLookups = new Counter({
+      name: 'llmops_cache_requests_total',
+      help: 'Response cache lookups by result: hit (kind exact or semantic) or miss. Requests that skip the cache are not counted.',
+      labelNames: ['endpoint', 'model', 'key', 'status', 'kind'],
+      registers,
+    });
+    this.cacheSavedUsd = new Counter({
+      name: 'llmops_cache_saved_usd_total',
+      help: 'What cache hits saved in USD: the cost of the original calls they answered again (hits with a known price).',
+      labelNames: ['model', 'key'],
+      registers,
+    });
+    this.cacheSavedTokens = new Counter({
+      name: 'llmops_cache_saved_tokens_total',
+      help: 'Tokens cache hits saved, by type (input, output).',
+      labelNames: ['model', 'key', 'type'],
+      registers,
+    });
+
     const sink = opts.sinkStats;
     new Gauge({ name: 'llmops_trace_queue_size', help: 'Traces waiting for the trace writer.', registers, collect() {
       this.set(sink.queued);
     } });
     mirror('llmops_traces_written_total', 'Traces written to the store.', () => sink.written, registers);
     mirror('llmops_traces_dropped_total', 'Traces dropped because the queue was full or the store failed past the drain timeout.', () => sink.dropped, registers);
+    mirror('llmops_traces_rejected_total', 'Traces the store refused for good (a value it cannot hold); the rest of their batch was stored.', () => sink.rejected, registers);
     mirror('llmops_trace_write_failures_total', 'Failed batch writes to the store (each is retried).', () => sink.writeFailures, registers);
 
     const ingest = opts.ingestStats;
@@ -213,6 +236,23 @@ export class GatewayMetrics {
     if (t.cost_usd !== null) this.cost.inc({ provider, model, key }, t.cost_usd);
     else if (t.usage && t.provider !== null) this.unpriced.inc({ provider, model });
     for (const a of t.attempts) this.attempts.inc({ provider: a.provider, status: a.status === null ? 'none' : String(a.status) });
+    if (t.cache_status === 'hit' || t.cache_status === 'miss') this.observeCache(t, model, key);
+  }
+
+  private observeCache(t: TraceRecord, model: string, key: string): void {
+    if (t.cache_status === 'miss') {
+      this.cacheLookups.inc({ endpoint: t.endpoint, model, key, status: 'miss', kind: 'none' });
+      return;
+    }
+    const a = t.attributes ?? {};
+    const kind = a['llmops.cache.kind'] === 'semantic' ? 'semantic' : 'exact';
+    this.cacheLookups.inc({ endpoint: t.endpoint, model, key, status: 'hit', kind });
+    const usd = a['llmops.cache.saved_usd'];
+    if (typeof usd === 'number') this.cacheSavedUsd.inc({ model, key }, usd);
+    const input = a['llmops.cache.saved_input_tokens'];
+    const output = a['llmops.cache.saved_output_tokens'];
+    if (typeof input === 'number' && input > 0) this.cacheSavedTokens.inc({ model, key, type: 'input' }, input);
+    if (typeof output === 'number' && output > 0) this.cacheSavedTokens.inc({ model, key, type: 'output' }, output);
   }
 }
 

@@ -3,12 +3,14 @@
  * view of the HTTP exchange that stages use to read the request and write the answer.
  */
 import type { Cancellation } from '../cancellation.js';
+import type { CacheHit, CacheOutcome } from '../cache/response-cache.js';
 import type { ChatRequest, EmbeddingsRequest, Usage } from '../canonical.js';
 import type { LlmopsError } from '../errors.js';
 import type { InboundFormat } from '../inbound/types.js';
 import type { Principal } from '../keys/key-service.js';
 import type { ChatResult, EmbeddingsResult, StreamPart, WireFormat } from '../providers/types.js';
 import type { Attempted } from '../routing/executor.js';
+import type { RoutingDecision } from '../routing/request-plan.js';
 import type { Route } from '../routing/router.js';
 import type { AttemptRecord, CostDetails } from '../store/types.js';
 
@@ -40,7 +42,9 @@ export interface RequestTags {
 export type CallResult =
   | { kind: 'chat'; value: ChatResult }
   | { kind: 'embeddings'; value: EmbeddingsResult }
-  | { kind: 'stream'; first: IteratorResult<StreamPart>; rest: AsyncIterator<StreamPart>; attempt: Attempted<unknown> };
+  | { kind: 'stream'; first: IteratorResult<StreamPart>; rest: AsyncIterator<StreamPart>; attempt: Attempted<unknown> }
+  /** A cache hit: `respond` writes the stored answer (see `cache/replay.ts`). */
+  | { kind: 'cached'; hit: CacheHit };
 
 export interface RequestContext {
   /** Unique id of this call. */
@@ -62,6 +66,8 @@ export interface RequestContext {
   stream: boolean;
   requestedModel: string | null;
   route?: Route;
+  /** Per-request routing decisions (cost order, complexity tier, caps, trimming), for the trace. */
+  routing?: RoutingDecision;
   attempts: AttemptRecord[];
   /** The provider and upstream model that answered. */
   served?: { provider: string; model: string };
@@ -76,6 +82,15 @@ export interface RequestContext {
   output?: unknown;
   /** `output` as JSON text, when the upstream's bytes are at hand (saves serializing it again). */
   outputJson?: string;
+  /** What the cache stage did (absent when no cache is configured: `skip`). */
+  cache?: CacheOutcome;
   error?: LlmopsError;
   httpStatus: number;
+  /** Extra response headers set by stages (the limits stage's `x-ratelimit-*`); `respond` sends them. */
+  responseHeaders?: Record<string, string>;
+  /**
+   * Run by `record` once the answer is settled (cost known), on success and failure alike:
+   * the limits stage reconciles its budget reservation here. They must not throw.
+   */
+  finalizers?: Array<(ctx: RequestContext) => void>;
 }

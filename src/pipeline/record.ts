@@ -4,6 +4,7 @@
  * Payloads are kept according to the capture policy.
  */
 import type { ChatRequest } from '../canonical.js';
+import { routingAttributes } from '../routing/request-plan.js';
 import type { TraceRecord } from '../store/types.js';
 import type { CaptureSettings } from '../traces/capture.js';
 import type { TraceSink } from '../traces/trace-sink.js';
@@ -80,7 +81,7 @@ export function toTraceRecord(ctx: RequestContext, deps: Omit<RecordDeps, 'sink'
     prompt_version: null,
     prompt_variant: null,
     request_params: requestParams(ctx.request),
-    cache_status: ctx.request ? 'skip' : null,
+    cache_status: ctx.cache?.status ?? (ctx.request ? 'skip' : null),
     guardrails: null,
     capture,
     input_payload: deps.capture.serialize(capture, ctx.http.body, ctx.http.rawBody),
@@ -108,7 +109,7 @@ export function toTraceRecord(ctx: RequestContext, deps: Omit<RecordDeps, 'sink'
     cost_source: ctx.costSource,
     attempts: ctx.attempts,
     metadata: ctx.tags.metadata,
-    attributes: null,
+    attributes: ctx.routing ? { ...ctx.cache?.attributes, ...routingAttributes(ctx.routing) } : (ctx.cache?.attributes ?? null),
   };
 }
 
@@ -117,6 +118,7 @@ export function record(deps: RecordDeps): Stage<RequestContext> {
     try {
       await next();
     } finally {
+      if (ctx.finalizers) for (const f of ctx.finalizers) f(ctx);
       deps.sink.push(toTraceRecord(ctx, deps));
     }
   };

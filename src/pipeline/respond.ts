@@ -4,6 +4,7 @@
  * the error they threw, in the inbound format's shape. It settles usage (counted with the
  * tokenizer when the provider reported none) and cost, so `record` sees the final state.
  */
+import { writeCachedAnswer } from '../cache/replay.js';
 import { contentText, type ChatRequest, type Usage } from '../canonical.js';
 import { asLlmopsError, retryAfterHeader } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -52,12 +53,13 @@ function settle(ctx: RequestContext, deps: RespondDeps, outputText: () => string
 }
 
 function llmopsHeaders(ctx: RequestContext): Record<string, string> {
-  const h: Record<string, string> = { 'x-llmops-trace-id': ctx.traceId, 'x-llmops-cache': 'skip' };
+  const h: Record<string, string> = { 'x-llmops-trace-id': ctx.traceId, 'x-llmops-cache': ctx.cache?.status ?? 'skip' };
   if (ctx.served) {
     h['x-llmops-provider'] = ctx.served.provider;
     h['x-llmops-model'] = ctx.served.model;
   }
   if (ctx.costUsd !== null) h['x-llmops-cost-usd'] = ctx.costUsd.toFixed(8);
+  if (ctx.responseHeaders) Object.assign(h, ctx.responseHeaders);
   return h;
 }
 
@@ -107,6 +109,11 @@ export function respond(deps: RespondDeps): Stage<RequestContext> {
       await next();
       const r = ctx.result;
       if (!r) throw new Error('pipeline: no result after the route stage');
+      if (r.kind === 'cached') {
+        ctx.httpStatus = 200;
+        await writeCachedAnswer(ctx, r.hit, llmopsHeaders(ctx));
+        return;
+      }
       if (r.kind === 'chat') {
         const msg = r.value.response.choices[0]?.message;
         ctx.output = r.value.response;

@@ -19,7 +19,7 @@ export function loadBuiltinPrices(): Record<string, Price> {
 }
 
 /** Dated snapshots and aliases that share their family's price: gpt-4o-2024-08-06, claude-3-5-haiku-20241022, x-latest. */
-const SNAPSHOT_SUFFIX = /(-\d{4}-\d{2}-\d{2}|-\d{8}|-latest|-preview(-\d{2}-\d{4})?|-\d{3})$/;
+export const SNAPSHOT_SUFFIX = /(-\d{4}-\d{2}-\d{2}|-\d{8}|-latest|-preview(-\d{2}-\d{4})?|-\d{3})$/;
 
 export class PriceTable {
   private readonly prices = new Map<string, Price>();

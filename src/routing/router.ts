@@ -4,9 +4,10 @@
  * compiled once at start, not per request.
  */
 import type { Config } from '../config/load.js';
-import type { Strategy, TargetConfig } from '../config/schema.js';
+import type { ModelRouteConfig, Strategy, TargetConfig, TrimConfig } from '../config/schema.js';
 import { LlmopsError } from '../errors.js';
 import type { Provider } from '../providers/types.js';
+import { capabilitiesOf, type ModelCapabilities } from './capabilities.js';
 
 export interface ResolvedTarget {
   /** `provider/model`: the identity used by the circuit breaker and latency tracker. */
@@ -16,6 +17,18 @@ export interface ResolvedTarget {
   weight: number;
   timeoutMs: number;
   ttfbTimeoutMs: number;
+  /** The target's own output cap (the route's applies too; the lower wins). */
+  maxOutputTokens: number | undefined;
+  /** For the `cost` strategy. */
+  capabilities: ModelCapabilities;
+}
+
+/** One tier of a `complexity` route. */
+export interface Tier {
+  name: string;
+  /** Requests scoring at most this go here; Infinity on the last tier. */
+  maxScore: number;
+  targets: ResolvedTarget[];
 }
 
 export interface Route {
@@ -24,6 +37,13 @@ export interface Route {
   targets: ResolvedTarget[];
   contextFallback: ResolvedTarget[];
   retries: number;
+  /** `complexity` routes: tiers, smallest first (`targets` is all of theirs, in that order). */
+  tiers?: Tier[];
+  maxOutputTokens?: number;
+  trim?: TrimConfig;
+  expectedOutputTokens?: number;
+  /** True when a chat request on this route needs a per-request plan (see `request-plan.ts`). */
+  planned: boolean;
 }
 
 export class ModelRouter {
@@ -34,15 +54,33 @@ export class ModelRouter {
     private readonly cfg: Pick<Config, 'models' | 'routing'>,
     private readonly providers: ReadonlyMap<string, Provider>,
   ) {
-    for (const [name, route] of Object.entries(cfg.models)) {
-      this.routes.set(name, {
-        name,
-        strategy: route.strategy,
-        targets: route.targets.map((t) => this.target(t)),
-        contextFallback: (route.context_fallback ?? []).map((t) => this.target(t)),
-        retries: route.retries ?? cfg.routing.retries,
-      });
-    }
+    for (const [name, route] of Object.entries(cfg.models)) this.routes.set(name, this.compile(name, route));
+  }
+
+  private compile(name: string, route: ModelRouteConfig): Route {
+    const tiers = route.tiers?.map((t, i, all) => ({
+      name: t.name,
+      maxScore: i === all.length - 1 ? Infinity : (t.max_score ?? Infinity),
+      targets: t.targets.map((x) => this.target(x)),
+    }));
+    const targets = tiers ? tiers.flatMap((t) => t.targets) : route.targets.map((t) => this.target(t));
+    return {
+      name,
+      strategy: route.strategy,
+      targets,
+      contextFallback: (route.context_fallback ?? []).map((t) => this.target(t)),
+      retries: route.retries ?? this.cfg.routing.retries,
+      ...(tiers ? { tiers } : {}),
+      ...(route.max_output_tokens !== undefined ? { maxOutputTokens: route.max_output_tokens } : {}),
+      ...(route.trim ? { trim: route.trim } : {}),
+      ...(route.expected_output_tokens !== undefined ? { expectedOutputTokens: route.expected_output_tokens } : {}),
+      planned:
+        route.strategy === 'cost' ||
+        route.strategy === 'complexity' ||
+        route.max_output_tokens !== undefined ||
+        route.trim !== undefined ||
+        targets.some((t) => t.maxOutputTokens !== undefined),
+    };
   }
 
   private target(t: TargetConfig): ResolvedTarget {
@@ -55,6 +93,8 @@ export class ModelRouter {
       weight: t.weight ?? 1,
       timeoutMs: t.timeout_ms ?? this.cfg.routing.timeout_ms,
       ttfbTimeoutMs: t.ttfb_timeout_ms ?? this.cfg.routing.ttfb_timeout_ms,
+      maxOutputTokens: t.max_output_tokens,
+      capabilities: capabilitiesOf(t.model, t),
     };
   }
 
@@ -73,6 +113,7 @@ export class ModelRouter {
           targets: [this.target({ provider, model: upstreamModel })],
           contextFallback: [],
           retries: this.cfg.routing.retries,
+          planned: false,
         };
         if (this.direct.size < 10_000) this.direct.set(model, r);
         return r;

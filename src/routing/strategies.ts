@@ -1,6 +1,7 @@
 /**
  * Routing strategies: each orders a route's targets, best first; the executor tries them
- * in that order. A discriminated table, one function per strategy.
+ * in that order. A discriminated table, one function per strategy. The request-aware
+ * strategies (`cost`, `complexity`) are planned per request in `request-plan.ts`.
  */
 import type { Strategy } from '../config/schema.js';
 import type { LatencyTracker } from './latency-tracker.js';
@@ -44,4 +45,11 @@ export const STRATEGIES: Record<Strategy, Orderer> = {
       .map((t, i) => ({ t, i, ms: latency.get(t.key) ?? -1 }))
       .sort((a, b) => a.ms - b.ms || a.i - b.i)
       .map((x) => x.t),
+
+  /**
+   * `cost` and `complexity` order per request from the request itself (`request-plan.ts`);
+   * for requests that have no plan (embeddings), config order.
+   */
+  cost: (targets) => [...targets],
+  complexity: (targets) => [...targets],
 };

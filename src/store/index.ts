@@ -5,7 +5,7 @@ import { SqliteStore, sqlitePathFromUrl } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
 export interface OpenStoreOptions {
-  /** Where a backend reports trouble it recovers from (a lost PostgreSQL connection). */
+  /** Where a backend reports trouble it recovers from (a lost PostgreSQL connection, traces it refused). */
   log?: Logger;
 }
 
@@ -15,7 +15,7 @@ export interface OpenStoreOptions {
  * openStore('postgres://llmops:secret@db:5432/llmops?schema=llmops');
  */
 export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
-  if (url.startsWith('sqlite:')) return new SqliteStore(sqlitePathFromUrl(url));
+  if (url.startsWith('sqlite:')) return new SqliteStore(sqlitePathFromUrl(url), opts.log ? { log: opts.log } : {});
   if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore({ url, ...(opts.log ? { log: opts.log } : {}) });
   throw new Error(`store.url '${url}': unsupported store (use sqlite:PATH or postgres://USER@HOST:PORT/DB)`);
 }

@@ -9,6 +9,7 @@
  * written (for calls already stored) and when calls are written (for feedback already
  * stored), so metrics join feedback to calls by primary key, hour by hour.
  */
+import type { Logger } from '../logger.js';
 import { type CursorPosition, decodeCursor, encodeCursor } from './trace-cursor.js';
 import { MetricsAccumulator } from './metrics-accumulator.js';
 import { planRollup, rollupConditions, rollupGroupExpr, type RollupPlan } from './rollup.js';
@@ -33,6 +34,7 @@ import type {
   CostRow,
   FeedbackRecord,
   GroupBy,
+  InsertResult,
   KeyRecord,
   MetricsPoint,
   MetricsQuery,
@@ -80,6 +82,7 @@ export function rowToKey(r: Row): KeyRecord {
     key_prefix: String(r.key_prefix),
     models: r.models == null ? null : (JSON.parse(String(r.models)) as string[]),
     roles: r.roles == null ? null : (JSON.parse(String(r.roles)) as string[]),
+    limits: r.limits == null ? null : ((typeof r.limits === 'string' ? JSON.parse(r.limits) : r.limits) as KeyRecord['limits']),
     metadata: r.metadata == null ? null : (JSON.parse(String(r.metadata)) as Record<string, unknown>),
     created_at: Number(r.created_at),
     expires_at: n(r.expires_at),
@@ -125,6 +128,7 @@ export const KEY_COLUMNS = [
   'key_prefix',
   'models',
   'roles',
+  'limits',
   'metadata',
   'created_at',
   'expires_at',
@@ -135,7 +139,7 @@ export const KEY_COLUMNS = [
 export function keyToRow(k: KeyRecord): unknown[] {
   return KEY_COLUMNS.map((c) => {
     const v = k[c];
-    if (c === 'models' || c === 'roles' || c === 'metadata') return v === null ? null : JSON.stringify(v);
+    if (c === 'models' || c === 'roles' || c === 'limits' || c === 'metadata') return v === null ? null : JSON.stringify(v);
     return v;
   });
 }
@@ -156,12 +160,23 @@ export abstract class SqlStore implements Store {
 
   abstract migrate(): Promise<void>;
   abstract ping(): Promise<void>;
-  abstract insertTraces(batch: readonly TraceRecord[]): Promise<void>;
-  abstract deleteTracesBefore(before: number): Promise<number>;
+  abstract writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult>;
+  /** One step of {@link deleteTracesBefore}: everything before `before`, in one transaction. */
+  protected abstract deleteBefore(before: number): Promise<number>;
   abstract createKey(k: KeyRecord): Promise<void>;
   abstract revokeKey(id: string, at: number): Promise<boolean>;
   abstract touchKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
   abstract close(): Promise<void>;
+
+  protected abstract readonly log: Logger;
+  rejectedTraces = 0;
+
+  async insertTraces(batch: readonly TraceRecord[]): Promise<void> {
+    const { rejected } = await this.writeTraces(batch);
+    if (rejected.length === 0) return;
+    this.rejectedTraces += rejected.length;
+    this.log.error('store: traces refused by the database were skipped', { count: rejected.length, total: this.rejectedTraces, first: rejected[0] });
+  }
 
   protected async one(q: Sql): Promise<Row | undefined> {
     return (await this.all(q))[0];
@@ -248,8 +263,10 @@ export abstract class SqlStore implements Store {
 
   /**
    * Inserts a feedback and attaches it to the calls of its trace already stored (calls
-   * written later are attached as they come). With several gateways on PostgreSQL, a
-   * feedback written in the same instant as its call's batch may miss that attachment.
+   * written later are attached as they come). It looks for calls after its insert has
+   * committed, and the trace writer looks for feedback after its batch has committed (one
+   * writer at a time in SQLite), so whichever comes second sees the other: links do not
+   * depend on the order, even on several gateways.
    */
   async insertFeedback(f: FeedbackRecord): Promise<void> {
     await this.run({ sql: `INSERT INTO feedback (${FEEDBACK_COLUMNS.join(', ')}) VALUES (${FEEDBACK_COLUMNS.map(() => '?').join(', ')})`, args: FEEDBACK_COLUMNS.map((c) => f[c]) });
@@ -259,6 +276,21 @@ export abstract class SqlStore implements Store {
 
   private async link(links: readonly FeedbackLink[]): Promise<void> {
     for (const l of links) await this.run({ sql: LINK_SQL, args: [l.hour, l.callId, l.feedbackId] });
+  }
+
+  /**
+   * Deletes old traces an hour at a time (each hour in its own transaction, with the links,
+   * feedback and rollups that go with it), so the write lock it takes against inserts is
+   * short even on a first run over months of traces.
+   */
+  async deleteTracesBefore(before: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const span = await this.timeSpan();
+      const cut = span === null ? before : hourOf(span.lo) + SLOT_MS;
+      if (cut >= before) return deleted + (await this.deleteBefore(before));
+      deleted += await this.deleteBefore(cut);
+    }
   }
 
   async countTraces(): Promise<number> {
@@ -377,6 +409,12 @@ export abstract class SqlStore implements Store {
   async getKey(id: string): Promise<KeyRecord | undefined> {
     const r = await this.one({ sql: `SELECT ${KEY_COLUMNS.join(', ')} FROM keys WHERE id = ?`, args: [id] });
     return r ? rowToKey(r) : undefined;
+  }
+
+  async updateKeyLimits(id: string, limits: KeyRecord['limits']): Promise<boolean> {
+    if (!(await this.getKey(id))) return false;
+    await this.run({ sql: 'UPDATE keys SET limits = ? WHERE id = ?', args: [limits === null ? null : JSON.stringify(limits), id] });
+    return true;
   }
 
   async listKeys(): Promise<KeyRecord[]> {

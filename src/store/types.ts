@@ -2,6 +2,7 @@
  * The durable store's contract: keys and traces. One implementation per backend
  * (`store/sqlite/`, later `store/postgres/`), all run through one shared test suite.
  */
+import type { KeyLimits } from '../limits/schema.js';
 
 /** One attempt at one target, as kept in a trace. */
 export interface AttemptRecord {
@@ -122,6 +123,8 @@ export interface KeyRecord {
   models: string[] | null;
   /** Extra rights: `read` opens the query API (`/api/*`). null = inference only. */
   roles: string[] | null;
+  /** The key's own rate limits and budget (see `limits/schema.ts`); null = config defaults only. */
+  limits: KeyLimits | null;
   metadata: Record<string, unknown> | null;
   created_at: number;
   expires_at: number | null;
@@ -245,12 +248,48 @@ export interface FeedbackRecord {
   created_at: number;
 }
 
+/** A trace of a batch the store refused for good (see {@link Store.insertTraces}). */
+export interface RejectedTrace {
+  /** Position in the batch given. */
+  index: number;
+  id: string;
+  /** The driver's error code (SQLSTATE, `SQLITE_CONSTRAINT_NOTNULL`, …), when it has one. */
+  code: string | null;
+  message: string;
+}
+
+/** What {@link Store.insertTraces} did with a batch. */
+export interface InsertResult {
+  /** Rows newly stored (a row already stored, e.g. from a retried batch, is not counted again). */
+  inserted: number;
+  /** Rows refused for a reason retrying cannot fix; every other row of the batch is stored. */
+  rejected: RejectedTrace[];
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the tables; safe to call again and from several processes at once. */
   migrate(): Promise<void>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Stores a batch, idempotently (rows already stored are skipped). Throws when the whole
+   * batch should be retried later (store unreachable, busy, or an unexpected error: see
+   * `classifyStoreError`). A row whose values the database refuses (a constraint, an
+   * encoding, a value too large: a "poison" row) does not fail the batch: it is left out
+   * and listed in `rejected`, and the rest is stored.
+   * @example
+   * const { rejected } = await store.writeTraces(batch);
+   * if (rejected.length) log.error('traces rejected by the store', { count: rejected.length, first: rejected[0] });
+   */
+  writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult>;
+  /**
+   * {@link writeTraces} for callers that want no report (the trace sink's `TraceWriter`):
+   * rejected rows are logged and added to {@link rejectedTraces}.
+   */
   insertTraces(batch: readonly TraceRecord[]): Promise<void>;
+  /** Traces refused by {@link insertTraces} since this store was opened. */
+  readonly rejectedTraces: number;
   listTraces(q: TraceQuery): Promise<TraceRecord[]>;
   /** Filtered traces, newest first, with keyset (cursor) pagination. */
   searchTraces(filter: TraceFilter, limit: number, cursor?: string | null): Promise<TracePage>;
@@ -272,6 +311,8 @@ export interface Store {
   getKey(id: string): Promise<KeyRecord | undefined>;
   listKeys(): Promise<KeyRecord[]>;
   revokeKey(id: string, at: number): Promise<boolean>;
+  /** Replaces a key's limits (null clears them); false when there is no such key. */
+  updateKeyLimits(id: string, limits: KeyLimits | null): Promise<boolean>;
   /** Records last use times, batched (key id → ms). */
   touchKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
   close(): Promise<void>;

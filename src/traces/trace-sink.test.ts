@@ -11,9 +11,9 @@ const trace = sampleTrace;
 function flaky(inner: Store): Store & { down: boolean } {
   const s = Object.create(inner) as Store & { down: boolean };
   s.down = true;
-  s.insertTraces = async (batch) => {
+  s.writeTraces = async (batch) => {
     if (s.down) throw new Error('store unavailable');
-    return inner.insertTraces(batch);
+    return inner.writeTraces(batch);
   };
   return s;
 }
@@ -51,6 +51,21 @@ describe('trace sink', () => {
     store.down = false;
     expect(await sink.drain(2000)).toBe(0);
     expect(await store.countTraces()).toBe(100);
+  });
+
+  it('stores the rest of a batch when the store refuses a row, and counts the refused one', async () => {
+    const lines: string[] = [];
+    const store = new SqliteStore(':memory:');
+    const sink = new TraceSink(store, { maxQueue: 1000, batchSize: 100, flushMs: 5, log: createLogger('error', (l) => void lines.push(l)) });
+    sink.push(trace(1));
+    sink.push({ ...trace(2), kind: null as unknown as 'llm' }); // NOT NULL column
+    sink.push(trace(3));
+    sink.push({ ...trace(4), metadata: { n: 1n } }); // JSON cannot encode a BigInt
+    expect(await sink.drain()).toBe(0);
+    expect(await store.countTraces()).toBe(2);
+    expect(sink.stats).toMatchObject({ written: 2, rejected: 2, dropped: 0 });
+    expect(lines.some((l) => l.includes('refused by the database'))).toBe(true);
+    expect(lines.some((l) => l.includes('could not be encoded'))).toBe(true);
   });
 
   it('drain() writes everything queued before resolving', async () => {

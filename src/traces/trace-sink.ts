@@ -3,13 +3,39 @@
  * the request path never waits on the database. While the store fails, batches are kept
  * and retried with backoff; past `maxQueue` new traces are dropped, counted and logged,
  * never silently. `drain()` empties the queue on shutdown.
+ *
+ * A trace is queued as its JSON text, encoded once when pushed: one flat string per call
+ * is cheap for the garbage collector to keep while it waits (the record's dozens of small
+ * objects would be promoted and scanned), and it crosses to the writer thread as a plain
+ * copy instead of a structured clone.
  */
 import type { Logger } from '../logger.js';
-import type { TraceRecord } from '../store/types.js';
+import type { Store, TraceRecord } from '../store/types.js';
 
-/** Where batches go: a store, or a writer thread in front of one (`trace-writer-thread.ts`). */
+/** Where batches of encoded traces go: a store ({@link storeWriter}), or a writer thread in front of one (`trace-writer-thread.ts`). */
 export interface TraceWriter {
-  insertTraces(batch: readonly TraceRecord[]): Promise<void>;
+  /**
+   * Stores a batch of traces, each the JSON text of a {@link TraceRecord}. Resolves with the
+   * number the store refused for good (poison rows: they are not retried); throws when the
+   * whole batch should be retried later.
+   */
+  writeEncoded(batch: readonly string[]): Promise<number>;
+}
+
+/** Decodes a batch written by {@link TraceSink.push}. */
+export function decodeTraces(batch: readonly string[]): TraceRecord[] {
+  return batch.map((s) => JSON.parse(s) as TraceRecord);
+}
+
+/** A writer that stores batches on this thread. */
+export function storeWriter(store: Pick<Store, 'writeTraces'>, log?: Logger): TraceWriter {
+  return {
+    async writeEncoded(batch) {
+      const { rejected } = await store.writeTraces(decodeTraces(batch));
+      if (rejected.length > 0) log?.error('store: traces refused by the database were skipped', { count: rejected.length, first: rejected[0] });
+      return rejected.length;
+    },
+  };
 }
 
 export interface TraceSinkOptions {
@@ -25,25 +51,31 @@ export interface TraceSinkStats {
   queued: number;
   written: number;
   dropped: number;
+  /** Traces the store refused for good (a value it cannot hold), or that could not be encoded. */
+  rejected: number;
   writeFailures: number;
 }
 
 export type TraceListener = (t: TraceRecord) => void;
 
 export class TraceSink {
-  private queue: TraceRecord[] = [];
+  private queue: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private backoffMs = 0;
   private closed = false;
   private lastDropLog = 0;
   private readonly listeners = new Set<TraceListener>();
-  readonly stats: TraceSinkStats = { queued: 0, written: 0, dropped: 0, writeFailures: 0 };
+  readonly stats: TraceSinkStats = { queued: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 };
+  private readonly writer: TraceWriter;
 
+  /** `writer`: a {@link TraceWriter}, or a store (written to on this thread). */
   constructor(
-    private readonly store: TraceWriter,
+    writer: TraceWriter | Pick<Store, 'writeTraces'>,
     private readonly opts: TraceSinkOptions,
-  ) {}
+  ) {
+    this.writer = 'writeEncoded' in writer ? writer : storeWriter(writer, opts.log);
+  }
 
   /** Queues a trace; never blocks, never throws. */
   push(t: TraceRecord): void {
@@ -66,7 +98,16 @@ export class TraceSink {
       }
       return;
     }
-    this.queue.push(t);
+    let encoded: string;
+    try {
+      encoded = JSON.stringify(t);
+    } catch (err) {
+      // A value JSON cannot hold (a BigInt in metadata, a cycle): the store could not keep it either.
+      this.stats.rejected++;
+      this.opts.log.error('trace could not be encoded and was not stored', { id: t.id, err });
+      return;
+    }
+    this.queue.push(encoded);
     this.stats.queued = this.queue.length;
     this.schedule(this.queue.length >= this.opts.batchSize ? 0 : this.opts.flushMs);
   }
@@ -98,8 +139,9 @@ export class TraceSink {
     const batch = this.queue.splice(0, this.opts.batchSize);
     if (batch.length === 0) return true;
     try {
-      await this.store.insertTraces(batch);
-      this.stats.written += batch.length;
+      const rejected = await this.writer.writeEncoded(batch);
+      this.stats.written += batch.length - rejected;
+      this.stats.rejected += rejected;
       this.backoffMs = 0;
       return true;
     } catch (err) {

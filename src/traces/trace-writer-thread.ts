@@ -3,17 +3,24 @@
  * serialization and the database's own CPU (SQLite inserts are synchronous) stay off the
  * request path's event loop. The sink on the main thread keeps the queue, the retries and
  * the accounting; the thread only writes the batches it is given and says how it went.
+ * Batches cross as arrays of JSON strings (see `trace-sink.ts`): copying strings is far
+ * cheaper for the request thread than structured-cloning records.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { TraceRecord } from '../store/types.js';
+import type { Logger } from '../logger.js';
+import type { RejectedTrace } from '../store/types.js';
 import type { TraceWriter } from './trace-sink.js';
 
-interface Reply {
+/** The worker's answer to one batch. */
+export interface WriterReply {
   id: number;
   ok: boolean;
   error?: string;
+  /** Rows the store refused for good, and the first of them (for the log). */
+  rejected?: number;
+  firstRejected?: RejectedTrace;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./trace-writer-worker.js', import.meta.url));
@@ -26,20 +33,28 @@ export function writerThreadAvailable(): boolean {
 export class TraceWriterThread implements TraceWriter {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (rejected: number) => void; reject: (err: Error) => void }>();
   private failure: Error | undefined;
 
-  constructor(storeUrl: string) {
+  constructor(
+    storeUrl: string,
+    private readonly log?: Logger,
+  ) {
     // A small young generation: the thread only holds the batch in flight, and a default-sized
     // one costs tens of MB of RSS for nothing.
     this.worker = new Worker(WORKER_FILE, { workerData: { storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref();
-    this.worker.on('message', (m: Reply) => {
+    this.worker.on('message', (m: WriterReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.ok) p.resolve();
-      else p.reject(new Error(m.error ?? 'trace write failed'));
+      if (!m.ok) {
+        p.reject(new Error(m.error ?? 'trace write failed'));
+        return;
+      }
+      const rejected = m.rejected ?? 0;
+      if (rejected > 0) this.log?.error('store: traces refused by the database were skipped', { count: rejected, first: m.firstRejected });
+      p.resolve(rejected);
     });
     const fail = (err: Error): void => {
       this.failure = err;
@@ -50,10 +65,10 @@ export class TraceWriterThread implements TraceWriter {
     this.worker.on('exit', (code) => fail(new Error(`trace writer thread exited (code ${code})`)));
   }
 
-  insertTraces(batch: readonly TraceRecord[]): Promise<void> {
+  writeEncoded(batch: readonly string[]): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, batch });
     });

@@ -1,19 +1,28 @@
 /** The writer thread's body (see `trace-writer-thread.ts`): opens the store and writes the batches it receives. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/index.js';
-import type { TraceRecord } from '../store/types.js';
+import { decodeTraces } from './trace-sink.js';
+import type { WriterReply } from './trace-writer-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('trace-writer-worker must run as a worker thread');
 const store = openStore((workerData as { storeUrl: string }).storeUrl);
+const reply = (r: WriterReply): void => port.postMessage(r);
 
-port.on('message', (m: { id: number; batch: TraceRecord[] } | { close: true }) => {
+port.on('message', (m: { id: number; batch: string[] } | { close: true }) => {
   if ('close' in m) {
     void store.close().finally(() => process.exit(0));
     return;
   }
-  store.insertTraces(m.batch).then(
-    () => port.postMessage({ id: m.id, ok: true }),
-    (err: unknown) => port.postMessage({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+  let records;
+  try {
+    records = decodeTraces(m.batch);
+  } catch (err) {
+    reply({ id: m.id, ok: false, error: `undecodable batch: ${err instanceof Error ? err.message : String(err)}` });
+    return;
+  }
+  store.writeTraces(records).then(
+    ({ rejected }) => reply({ id: m.id, ok: true, rejected: rejected.length, ...(rejected[0] ? { firstRejected: rejected[0] } : {}) }),
+    (err: unknown) => reply({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
   );
 });

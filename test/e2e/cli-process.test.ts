@@ -71,6 +71,17 @@ describe('llmops binary', () => {
     expect(r2.stderr).toContain("models.chat.targets.0.provider: unknown provider 'nowhere'");
   }, 30_000);
 
+  it('refuses to start when its store is unreachable, naming it, with a non-zero exit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-nostore-'));
+    const file = join(dir, 'llmops.yaml');
+    writeFileSync(file, 'store: { url: "postgres://llmops:secret@127.0.0.1:1/llmops" }\n');
+    const r = await run(['serve', '--config', file, '--port', '0'], { LLMOPS_ADMIN_KEY: ADMIN }, dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('llmops: cannot start: the postgres store is unreachable');
+    expect(r.stderr).toContain('postgres://llmops:***@127.0.0.1:1/llmops');
+    expect(r.stdout).not.toContain('listening');
+  }, 30_000);
+
   it('serves, prints a curl that works, manages keys, tails traces, and drains every trace on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmops-proc-'));
     const db = join(dir, 'data', 'llmops.db');

@@ -387,6 +387,7 @@ export function key_(over: Partial<KeyRecord> = {}): KeyRecord {
     key_prefix: 'sk-llmops-AbC1',
     models: ['chat', 'openai/*'],
     roles: ['read'],
+    limits: { rpm: 60, budget: { limit_usd: 5, window: 'day' } },
     metadata: { team: 'search', budget: 10 },
     created_at: T0,
     expires_at: T0 + DAY,

@@ -5,6 +5,8 @@ import { parsePostgresUrl, PostgresStore } from '../../src/store/postgres/postgr
 import { createTestDatabase, POSTGRES_URL_MISSING, testPostgresUrl, withDatabase } from './postgres-harness.js';
 import { runStoreSuite } from './store-suite.js';
 import { createLogger } from '../../src/logger.js';
+import pg from 'pg';
+import { fullTrace, T0 } from './fixtures.js';
 
 const url = testPostgresUrl();
 
@@ -61,6 +63,49 @@ if (!url) {
         schema: 'llmops',
       });
       expect(() => new PostgresStore({ url: 'postgres://h/db?schema=a;drop' })).toThrow(/schema/);
+    });
+
+    it('refuses a value too large for its column alone, and stores the rest of the batch', async () => {
+      const s = inSchema(`s${++n}`);
+      try {
+        const r = await s.writeTraces([fullTrace({ id: 'a' }), fullTrace({ id: 'big', http_status: 2 ** 40 }), fullTrace({ id: 'b', input_payload: '{not json' })]);
+        expect(r.rejected.map((x) => [x.id, x.code])).toEqual([
+          ['big', '22003'], // integer out of range
+          ['b', '22P02'], // invalid JSON
+        ]);
+        expect(await s.countTraces()).toBe(1);
+      } finally {
+        await s.close();
+      }
+    });
+
+    // Bug: feedback committed while its call's batch was in its transaction (after the batch
+    // looked for feedback) was never linked: each side looked before the other committed.
+    it('links feedback written while the batch holding its call is still in its transaction', async () => {
+      const schema = `s${++n}`;
+      const s = inSchema(schema);
+      await s.migrate();
+      const raw = new pg.Client({ connectionString: withDatabase(url, db!.name), options: `-c search_path=${schema}` });
+      await raw.connect();
+      try {
+        const base = { value_string: null, comment: null, source: 'user' as const, key_id: null, created_at: T0, value_type: 'number' as const, call_id: null };
+        await s.insertFeedback({ ...base, id: 'g0', trace_id: 'tr', name: 'early', value_number: 1 });
+        // Hold the link (call c1, feedback g0) the batch will write, so it waits right after looking for feedback.
+        await raw.query('BEGIN');
+        await raw.query('INSERT INTO feedback_links (hour, call_id, feedback_id) VALUES ($1, $2, $3)', [T0, 'c1', 'g0']);
+        const writing = s.insertTraces([fullTrace({ id: 'c1', trace_id: 'tr', started_at: T0 + 10 })]);
+        await expect
+          .poll(async () => (await raw.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n, { timeout: 5000 })
+          .toBe(1);
+        await s.insertFeedback({ ...base, id: 'f1', trace_id: 'tr', name: 'late', value_number: 0.5 });
+        await raw.query('ROLLBACK');
+        await writing;
+        const [point] = await s.metrics({ from: T0, to: T0 + 3_600_000, bucket: 'hour' });
+        expect(point!.feedback).toEqual({ early: { count: 1, mean: 1 }, late: { count: 1, mean: 0.5 } });
+      } finally {
+        await raw.end();
+        await s.close();
+      }
     });
 
     it('fails at once while the server is unreachable, and works when it answers', async () => {

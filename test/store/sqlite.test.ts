@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
 import { sqliteMigrations } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { TRACE_COLUMNS, traceToRow } from '../../src/store/trace-columns.js';
@@ -12,14 +13,15 @@ import { runStoreSuite } from './store-suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmops-sqlite-suite-'));
 let n = 0;
+const quiet = createLogger('silent');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreSuite({
   name: 'sqlite',
-  newStore: async () => new SqliteStore(join(dir, `s${++n}.db`)),
+  newStore: async () => new SqliteStore(join(dir, `s${++n}.db`), { log: quiet }),
   newSiblingStores: async (count) => {
     const path = join(dir, `s${++n}.db`);
-    return Array.from({ length: count }, () => new SqliteStore(path));
+    return Array.from({ length: count }, () => new SqliteStore(path, { log: quiet }));
   },
 });
 
@@ -34,7 +36,7 @@ describe('sqlite store specifics', () => {
     v1.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL); INSERT INTO schema_migrations VALUES (1, 0);');
     const insert = v1.prepare(`INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}) VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')})`);
     for (const t of traces) insert.run(traceToRow(t, true));
-    const k = key_({ roles: null }); // version 1 had no roles column
+    const k = key_({ roles: null, limits: null }); // version 1 had no roles or limits column
     v1.prepare('INSERT INTO keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       k.id, k.name, k.key_hash, k.key_prefix, JSON.stringify(k.models), JSON.stringify(k.metadata), k.created_at, k.expires_at, k.revoked_at, k.last_used_at,
     );

@@ -142,6 +142,43 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
       });
     });
 
+    describe('poison rows', () => {
+      // Bug: one row the database refused failed its whole batch on every retry, blocking the writer.
+      const poison = (i: number, over: Record<string, unknown>): TraceRecord => ({ ...fullTrace({ id: `bad-${i}`, trace_id: `bad-${i}` }), ...over }) as TraceRecord;
+
+      it('stores the rest of a batch, and lists the rows the database refuses', async () => {
+        const store = await fresh();
+        const good = dataset(450, 41);
+        const batch: TraceRecord[] = [...good];
+        batch.splice(3, 0, poison(1, { status: null })); // NOT NULL
+        batch.splice(250, 0, poison(2, { metadata: { n: 10n } })); // cannot be serialized
+        batch.splice(400, 0, poison(3, { kind: null }));
+        const result = await store.writeTraces(batch);
+        expect(result.rejected.map((r) => [r.index, r.id])).toEqual([
+          [3, 'bad-1'],
+          [250, 'bad-2'],
+          [400, 'bad-3'],
+        ]);
+        expect(result.rejected[0]!.message).not.toBe('');
+        expect(result.inserted).toBe(good.length);
+        expect(await store.countTraces()).toBe(good.length);
+        expect(await store.getTrace('bad-1')).toBeUndefined();
+        // The rollups hold the stored rows once each, and nothing of the refused ones.
+        const points = await store.metrics({ from: T0, to: T0 + 3 * DAY, bucket: 'day' });
+        expect(points.reduce((a, p) => a + p.requests, 0)).toBe(good.length);
+        // Written again (the writer retrying): nothing new, the same rows refused.
+        expect(await store.writeTraces(batch)).toMatchObject({ inserted: 0, rejected: [{ index: 3 }, { index: 250 }, { index: 400 }] });
+      });
+
+      it('skips refused rows in insertTraces too, counting them', async () => {
+        const store = await fresh();
+        await store.insertTraces([fullTrace({ id: 'ok-1' }), poison(1, { status: null }), fullTrace({ id: 'ok-2' })]);
+        expect(await store.countTraces()).toBe(2);
+        expect(store.rejectedTraces).toBe(1);
+        expect((await store.writeTraces([poison(2, { status: null })])).rejected).toHaveLength(1);
+      });
+    });
+
     describe('search', () => {
       const data = dataset(240, 11);
       const filters: Array<[string, TraceFilter]> = [
@@ -380,6 +417,21 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
       });
     });
 
+    it('links feedback and calls whatever order they are written in concurrently (writer and API on two connections)', async () => {
+      const [writer, api] = await opts.newSiblingStores(2);
+      open.push(writer!, api!);
+      await writer!.migrate();
+      const base = { value_string: null, comment: null, source: 'user' as const, key_id: null, created_at: T0, value_type: 'number' as const, value_number: 1 };
+      const rounds = 40;
+      for (let i = 0; i < rounds; i++) {
+        const call = fullTrace({ id: `c${i}`, trace_id: `tr${i}`, started_at: T0 + i * 1000, requested_model: 'm' });
+        const fb = { ...base, id: `f${i}`, trace_id: `tr${i}`, call_id: i % 2 ? `c${i}` : null, name: 'score' };
+        await Promise.all(i % 3 ? [writer!.insertTraces([call]), api!.insertFeedback(fb)] : [api!.insertFeedback(fb), writer!.insertTraces([call])]);
+      }
+      const [point] = await api!.metrics({ from: T0, to: T0 + HOUR, bucket: 'hour' });
+      expect(point!.feedback).toEqual({ score: { count: rounds, mean: 1 } });
+    });
+
     describe('retention', () => {
       it('deletes traces before a time with their feedback, and aggregates follow', async () => {
         const store = await fresh();
@@ -408,6 +460,32 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         checkMetrics(await store.metrics({ ...q, bucket: 'hour', groupBy: 'model' }), kept, keptFeedback, { ...q, widthMs: HOUR, groupBy: 'model' });
         expect(await store.deleteTracesBefore(before)).toBe(0);
       });
+
+      it('keeps the rollups exact when retention runs twice at once while late calls are written to the hour it cuts', async () => {
+        const [a, b, c] = await opts.newSiblingStores(3);
+        open.push(a!, b!, c!);
+        await a!.migrate();
+        const traces = dataset(600, 51, T0, 6 * HOUR);
+        await a!.insertTraces(traces);
+        const before = T0 + 3 * HOUR + 30 * 60_000;
+        // Late spans in the cut hour, after the cut, with values no rollup row has yet.
+        const late = Array.from({ length: 40 }, (_, i) =>
+          fullTrace({ id: `late-${i}`, kind: 'span', started_at: before + 1000 + i, requested_model: `late-model-${i % 4}`, feature: `late-${i}` }),
+        );
+        const [d1, d2] = await Promise.all([
+          a!.deleteTracesBefore(before),
+          b!.deleteTracesBefore(before),
+          ...late.map((t, i) => (i % 2 ? c! : a!).insertTraces([t])),
+        ]);
+        const kept = [...traces.filter((t) => t.started_at >= before), ...late];
+        expect(d1! + d2!).toBe(traces.length - kept.length + late.length);
+        expect(await a!.countTraces()).toBe(kept.length);
+        const q = { from: T0, to: T0 + 7 * HOUR, bucket: 'hour' as const, groupBy: 'model' as const };
+        const fromRollups = await a!.metrics(q);
+        checkMetrics(fromRollups, kept, [], { from: q.from, to: q.to, widthMs: HOUR, groupBy: 'model' });
+        const fromTraces = await a!.metrics({ ...q, filter: { minLatencyMs: 0 } });
+        expect(fromRollups.map((p) => [p.bucket, p.group, p.requests])).toEqual(fromTraces.map((p) => [p.bucket, p.group, p.requests]));
+      });
     });
 
     describe('keys', () => {
@@ -432,6 +510,18 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         expect((await store.getKey('key_1'))?.last_used_at).toBe(T0 + 100);
         expect((await store.getKey('key_2'))?.last_used_at).toBe(T0 + 50);
         await store.touchKeys(new Map());
+      });
+
+      it('updates and clears a key\'s limits', async () => {
+        const store = await fresh();
+        await store.createKey(key_({ limits: null }));
+        const limits = { rpm: 10, tpm: 1000, budget: { limit_usd: 2.5, window: 'rolling' as const, period: 86_400_000 } };
+        expect(await store.updateKeyLimits('key_1', limits)).toBe(true);
+        expect((await store.getKey('key_1'))?.limits).toEqual(limits);
+        expect((await store.findKeyByHash('h1'))?.limits).toEqual(limits);
+        expect(await store.updateKeyLimits('key_1', null)).toBe(true);
+        expect((await store.getKey('key_1'))?.limits).toBeNull();
+        expect(await store.updateKeyLimits('nope', null)).toBe(false);
       });
     });
 

@@ -135,4 +135,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
        ELSE ARRAY(SELECT coalesce(x, 0) + coalesce(y, 0) FROM unnest(a, b) AS u(x, y)) END
    $$;`,
   'ALTER TABLE keys ADD COLUMN roles jsonb',
+  // Per-key rate limits and budget, set by the admin API.
+  'ALTER TABLE keys ADD COLUMN limits jsonb',
 ];

@@ -3,8 +3,9 @@
  * Migrations run once under an advisory lock, so gateways may start together. A batch of
  * traces goes in as two transactions in parallel (one backend is CPU-bound on parsing and
  * indexing), each one INSERT over `unnest` arrays plus the rollup rows it adds. Inserts
- * are idempotent on (day, id), so a batch retried after a lost commit acknowledgement is
- * not counted twice. While the server is down every call fails at once with the driver's
+ * are idempotent on (hour, id), so a batch retried after a lost commit acknowledgement is
+ * not counted twice; a row the server refuses for its values is found by bisecting and
+ * left out (reported), never blocking the batch. Feedback is linked after the commit. While the server is down every call fails at once with the driver's
  * error (the trace writer retries); the pool reconnects when it is back.
  * Reads are shared with SQLite in `../sql-store.ts`.
  */
@@ -15,7 +16,8 @@ import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type R
 import { KEY_COLUMNS, keyToRow, linksForCalls, type Row, SqlStore } from '../sql-store.js';
 import { type ColumnKind, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
 import { feedbackOfTracesSql, hourOf, retentionSql, type Sql } from '../trace-query.js';
-import type { KeyRecord, TraceRecord } from '../types.js';
+import { classifyStoreError, rejectedTrace } from '../store-errors.js';
+import type { InsertResult, KeyRecord, RejectedTrace, TraceRecord } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -64,9 +66,20 @@ function numbered(sql: string): string {
 
 const UNNEST_TYPE: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'float8', bool: 'bool', json: 'text', json_text: 'text' };
 const TRACE_INSERT_COLUMNS = [...TRACE_COLUMNS.map((c) => c[0]), 'hour', 'latency_bucket', 'ttft_bucket'];
-const TRACE_INSERT_SQL = `INSERT INTO traces (${TRACE_INSERT_COLUMNS.join(', ')})
+/**
+ * The advisory lock between rollup writers: every trace insert holds it shared, retention
+ * (which deletes rollup rows and rebuilds the hour it cuts) holds it exclusive, so a
+ * retention pass never rebuilds an hour from traces an uncommitted insert is still adding
+ * to the rollups (counted twice), nor deletes around one (counted never). One per schema.
+ */
+const ROLLUP_LOCK_KEY = "hashtext('llmops.rollups.' || current_schema())";
+
+// The lock is taken in the insert itself (a materialized CTE is evaluated once, before any
+// row is produced): no extra round trip per batch.
+const TRACE_INSERT_SQL = `WITH rollup_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(${ROLLUP_LOCK_KEY}))
+  INSERT INTO traces (${TRACE_INSERT_COLUMNS.join(', ')})
   SELECT ${TRACE_COLUMNS.map(([, kind], i) => (kind === 'json' || kind === 'json_text' ? `c${i}::jsonb` : `c${i}`)).join(', ')}, d, lb, tb
-  FROM unnest(${TRACE_COLUMNS.map(([, kind], i) => `$${i + 1}::${UNNEST_TYPE[kind]}[]`).join(', ')},
+  FROM rollup_lock, unnest(${TRACE_COLUMNS.map(([, kind], i) => `$${i + 1}::${UNNEST_TYPE[kind]}[]`).join(', ')},
     $${TRACE_COLUMNS.length + 1}::bigint[], $${TRACE_COLUMNS.length + 2}::smallint[], $${TRACE_COLUMNS.length + 3}::smallint[])
     AS u(${TRACE_COLUMNS.map((_, i) => `c${i}`).join(', ')}, d, lb, tb)
   ON CONFLICT (hour, id) DO NOTHING
@@ -107,12 +120,31 @@ function textForPostgres(v: unknown): unknown {
   return typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\ufffd') : v;
 }
 
+/** One trace of a batch, as the insert's parameters. */
+interface PgTraceRow {
+  index: number;
+  trace: TraceRecord;
+  values: unknown[];
+}
+
+/** A trace as the values of {@link TRACE_INSERT_COLUMNS}; throws when the record cannot be serialized. */
+function pgTraceValues(t: TraceRecord): unknown[] {
+  const row = traceToRow(t, false);
+  for (let i = 0; i < TRACE_COLUMNS.length; i++) {
+    const kind = TRACE_COLUMNS[i]![1];
+    const v = row[i];
+    row[i] = kind === 'json' || kind === 'json_text' ? (typeof v === 'string' ? jsonForPostgres(v) : v) : kind === 'text' ? textForPostgres(v) : v;
+  }
+  row.push(hourOf(t.started_at), histBucket(t.latency_ms), histBucket(t.ttft_ms));
+  return row;
+}
+
 export class PostgresStore extends SqlStore {
   readonly kind = 'postgres' as const;
   protected readonly dialect = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly schema: string | undefined;
-  private readonly log: Logger;
+  protected readonly log: Logger;
   private ready: Promise<void> | undefined;
   private closed = false;
   private readonly writeConcurrency: number;
@@ -222,43 +254,83 @@ export class PostgresStore extends SqlStore {
    * Writes a batch as up to `writeConcurrency` transactions in parallel (a single backend
    * is CPU-bound on parsing and indexing). Each part is idempotent, so when one fails the
    * writer may retry the whole batch: rows already stored are skipped, in the rollups too.
+   * A part refused for its values (a poison row) is bisected until the refused rows are
+   * alone; they are left out and reported, the rest is stored.
    */
-  async insertTraces(batch: readonly TraceRecord[]): Promise<void> {
-    if (batch.length === 0) return;
+  async writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult> {
+    if (batch.length === 0) return { inserted: 0, rejected: [] };
     await this.ensureReady();
     const parts = Math.max(1, Math.min(this.writeConcurrency, Math.floor(batch.length / MIN_PART_ROWS)));
     const size = Math.ceil(batch.length / parts);
-    const writes: Array<Promise<void>> = [];
-    for (let i = 0; i < batch.length; i += size) writes.push(this.insertPart(batch.slice(i, i + size)));
-    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+    const writes: Array<Promise<InsertResult>> = [];
+    for (let i = 0; i < batch.length; i += size) writes.push(this.insertPart(batch.slice(i, i + size), i));
+    const settled = await Promise.allSettled(writes);
+    const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+    const out: InsertResult = { inserted: 0, rejected: [] };
+    for (const r of settled) {
+      if (r.status !== 'fulfilled') continue;
+      out.inserted += r.value.inserted;
+      out.rejected.push(...r.value.rejected);
+    }
+    return out;
   }
 
-  private async insertPart(part: readonly TraceRecord[]): Promise<void> {
-    const columns: unknown[][] = TRACE_INSERT_COLUMNS.map(() => new Array<unknown>(part.length));
+  /** One part of a batch (`offset`: where it starts in the batch, for the rejected rows' indexes). */
+  private async insertPart(part: readonly TraceRecord[], offset: number): Promise<InsertResult> {
+    const rows: PgTraceRow[] = [];
+    const rejected: RejectedTrace[] = [];
     for (const [r, t] of part.entries()) {
-      const row = traceToRow(t, false);
-      for (let i = 0; i < TRACE_COLUMNS.length; i++) {
-        const kind = TRACE_COLUMNS[i]![1];
-        const v = row[i];
-        columns[i]![r] = kind === 'json' || kind === 'json_text' ? (typeof v === 'string' ? jsonForPostgres(v) : v) : kind === 'text' ? textForPostgres(v) : v;
+      try {
+        rows.push({ index: offset + r, trace: t, values: pgTraceValues(t) });
+      } catch (err) {
+        if (classifyStoreError(err) !== 'data') throw err;
+        rejected.push(rejectedTrace(offset + r, t, err));
       }
-      columns[TRACE_COLUMNS.length]![r] = hourOf(t.started_at);
-      columns[TRACE_COLUMNS.length + 1]![r] = histBucket(t.latency_ms);
-      columns[TRACE_COLUMNS.length + 2]![r] = histBucket(t.ttft_ms);
     }
-    await this.transaction(async (c) => {
-      const res = await c.query<{ id: string; hour: number }>(TRACE_INSERT_SQL, columns);
-      // Only what this transaction inserted adds to the rollups (each row once, even when
-      // the batch holds it twice).
-      let inserted = part;
-      if (res.rows.length !== part.length) {
-        const keys = new Set(res.rows.map((r) => `${r.hour}:${r.id}`));
-        inserted = part.filter((t) => keys.delete(`${hourOf(t.started_at)}:${t.id}`));
+    const stored: PgTraceRow[] = [];
+    const inserted = await this.writeRows(rows, stored, rejected);
+    // Feedback is linked after the commit, to every stored call of the part (also those a
+    // retried batch had already stored): feedback committed while this transaction was open
+    // was invisible to it, and the feedback's own pass could not see these calls yet. One of
+    // the two passes runs after both commits, so links do not depend on the order.
+    await this.linkFeedback(stored.map((r) => r.trace));
+    rejected.sort((a, b) => a.index - b.index);
+    return { inserted, rejected };
+  }
+
+  /**
+   * Inserts rows in one transaction; when the database refuses their values, in two halves,
+   * and so on down to the single rows refused. Pushes what is stored to `stored` and what is
+   * refused to `rejected`; returns how many rows were new.
+   */
+  private async writeRows(rows: readonly PgTraceRow[], stored: PgTraceRow[], rejected: RejectedTrace[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    try {
+      const inserted = await this.transaction(async (c) => {
+        const columns: unknown[][] = TRACE_INSERT_COLUMNS.map((_, i) => rows.map((r) => r.values[i]));
+        const res = await c.query<{ id: string; hour: number }>(TRACE_INSERT_SQL, columns);
+        // Only what this transaction inserted adds to the rollups (each row once, even when
+        // the batch holds it twice).
+        let fresh = rows.map((r) => r.trace);
+        if (res.rows.length !== rows.length) {
+          const keys = new Set(res.rows.map((r) => `${r.hour}:${r.id}`));
+          fresh = fresh.filter((t) => keys.delete(`${hourOf(t.started_at)}:${t.id}`));
+        }
+        await this.addRollups(c, fresh);
+        return fresh.length;
+      });
+      stored.push(...rows);
+      return inserted;
+    } catch (err) {
+      if (classifyStoreError(err) !== 'data') throw err;
+      if (rows.length === 1) {
+        rejected.push(rejectedTrace(rows[0]!.index, rows[0]!.trace, err));
+        return 0;
       }
-      await this.addRollups(c, inserted);
-      await this.linkFeedback(c, inserted);
-    });
+      const half = Math.ceil(rows.length / 2);
+      return (await this.writeRows(rows.slice(0, half), stored, rejected)) + (await this.writeRows(rows.slice(half), stored, rejected));
+    }
   }
 
   private async addRollups(c: pg.PoolClient, traces: readonly RollupSource[]): Promise<void> {
@@ -272,13 +344,13 @@ export class PostgresStore extends SqlStore {
     ]);
   }
 
-  /** Attaches feedback written before these calls to them (inside the caller's transaction). */
-  private async linkFeedback(c: pg.PoolClient, calls: readonly TraceRecord[]): Promise<void> {
+  /** Attaches the feedback stored for these calls' traces to them (after their commit, see `insertPart`). */
+  private async linkFeedback(calls: readonly TraceRecord[]): Promise<void> {
     if (calls.length === 0) return;
     const q = feedbackOfTracesSql('postgres', [...new Set(calls.map((t) => t.trace_id))]);
-    const links = linksForCalls(calls, (await c.query<Row>(numbered(q.sql), q.args)).rows);
+    const links = linksForCalls(calls, (await this.pool.query<Row>(numbered(q.sql), q.args)).rows);
     if (links.length === 0) return;
-    await c.query(
+    await this.pool.query(
       `INSERT INTO feedback_links (hour, call_id, feedback_id) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
        ON CONFLICT (hour, call_id, feedback_id) DO NOTHING`,
       [links.map((l) => l.hour), links.map((l) => l.callId), links.map((l) => l.feedbackId)],
@@ -290,11 +362,13 @@ export class PostgresStore extends SqlStore {
     await this.pool.query(numbered(q.sql), q.args.map(textForPostgres));
   }
 
-  async deleteTracesBefore(before: number): Promise<number> {
+  /** One retention step, in one transaction holding the rollup lock exclusively (see {@link ROLLUP_LOCK_KEY}). */
+  protected async deleteBefore(before: number): Promise<number> {
     await this.ensureReady();
     const q = retentionSql('postgres', before);
     const exec = (c: pg.PoolClient, x: Sql): Promise<pg.QueryResult> => c.query(numbered(x.sql), x.args);
     return this.transaction(async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${ROLLUP_LOCK_KEY})`);
       const losing = (await exec(c, q.feedbackLosingCalls)).rows.map((r: Row) => String(r.id));
       const deleted = (await exec(c, q.deleteTraces)).rowCount ?? 0;
       for (const d of q.deleteLinks) await exec(c, d);

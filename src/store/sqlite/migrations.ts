@@ -205,5 +205,7 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
       }
     },
     'ALTER TABLE keys ADD COLUMN roles TEXT',
+    // Per-key rate limits and budget (JSON), set by the admin API.
+    'ALTER TABLE keys ADD COLUMN limits TEXT',
   ];
 }

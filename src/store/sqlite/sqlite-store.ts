@@ -7,12 +7,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { createLogger, type Logger } from '../../logger.js';
 import { histBucket } from '../histogram.js';
 import { HOUR_MS, mergeHistJson, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
 import { KEY_COLUMNS, keyToRow, LINK_SQL, linksForCalls, type Row, SqlStore } from '../sql-store.js';
 import { TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
 import { feedbackOfTracesSql, hourOf, retentionSql, type Sql } from '../trace-query.js';
-import type { KeyRecord, TraceRecord } from '../types.js';
+import { classifyStoreError, rejectedTrace } from '../store-errors.js';
+import type { InsertResult, KeyRecord, RejectedTrace, TraceRecord } from '../types.js';
 import { sqliteMigrations } from './migrations.js';
 
 /** Parses `sqlite:PATH`, `sqlite://PATH` or `sqlite::memory:` into a file path for better-sqlite3. */
@@ -29,14 +31,16 @@ export class SqliteStore extends SqlStore {
   protected readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly insertMany: (batch: readonly TraceRecord[]) => void;
+  private readonly insertMany: (batch: readonly TraceRecord[]) => InsertResult;
+  protected readonly log: Logger;
 
   /**
    * @example
    * const store = new SqliteStore('./.llmops/llmops.db'); // or ':memory:'
    */
-  constructor(path: string) {
+  constructor(path: string, opts: { log?: Logger } = {}) {
     super();
+    this.log = opts.log ?? createLogger('warn');
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     // 16 KiB pages (new files only): a trace row with its payloads (~2-3 KB) no longer takes
@@ -59,16 +63,25 @@ export class SqliteStore extends SqlStore {
       `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}, hour, latency_bucket, ttft_bucket)
        VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) ON CONFLICT (hour, id) DO NOTHING`,
     );
-    this.insertMany = this.db.transaction((batch: readonly TraceRecord[]) => {
+    this.insertMany = this.db.transaction((batch: readonly TraceRecord[]): InsertResult => {
       const inserted: TraceRecord[] = [];
-      for (const t of batch) {
-        const row = traceToRow(t, true);
-        row.push(hourOf(t.started_at), histBucket(t.latency_ms), histBucket(t.ttft_ms));
-        // A trace written twice (a retried batch, a re-sent span) counts once.
-        if (insertTrace.run(row).changes > 0) inserted.push(t);
+      const rejected: RejectedTrace[] = [];
+      for (const [index, t] of batch.entries()) {
+        try {
+          const row = traceToRow(t, true);
+          row.push(hourOf(t.started_at), histBucket(t.latency_ms), histBucket(t.ttft_ms));
+          // A trace written twice (a retried batch, a re-sent span) counts once.
+          if (insertTrace.run(row).changes > 0) inserted.push(t);
+        } catch (err) {
+          // A row refused for its values undoes only its own statement (SQLite's ABORT):
+          // the transaction goes on without it. Anything else fails the whole batch.
+          if (classifyStoreError(err) !== 'data') throw err;
+          rejected.push(rejectedTrace(index, t, err));
+        }
       }
       this.addRollups(inserted);
       this.linkFeedback(inserted);
+      return { inserted: inserted.length, rejected };
     });
   }
 
@@ -120,14 +133,14 @@ export class SqliteStore extends SqlStore {
 
   private migrateSync(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    const applied = new Set(
-      (this.db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
-    );
+    const applied = this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
     const migrations = sqliteMigrations({ addRollups: (rows) => this.addRollups(rows) });
     for (const [i, m] of migrations.entries()) {
       const version = i + 1;
-      if (applied.has(version)) continue;
+      if (applied.get(version)) continue;
       this.db.transaction(() => {
+        // Checked again under the write lock: another process may have applied it meanwhile.
+        if (applied.get(version)) return;
         if (typeof m === 'string') this.db.exec(m);
         else m(this.db);
         this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
@@ -143,11 +156,12 @@ export class SqliteStore extends SqlStore {
     this.db.prepare('SELECT 1').get();
   }
 
-  async insertTraces(batch: readonly TraceRecord[]): Promise<void> {
-    this.insertMany(batch);
+  async writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult> {
+    return this.insertMany(batch);
   }
 
-  async deleteTracesBefore(before: number): Promise<number> {
+  /** One retention step, in one write transaction (SQLite has one writer: inserts wait for it). */
+  protected async deleteBefore(before: number): Promise<number> {
     const q = retentionSql('sqlite', before);
     const exec = (x: Sql): Database.RunResult => this.stmt(x.sql).run(...x.args);
     return this.db.transaction(() => {

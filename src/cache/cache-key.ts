@@ -1,0 +1,69 @@
+/**
+ * Cache keys: a stable SHA-256 over the fields of a request that change the answer,
+ * namespaced by tenant, so two callers only ever share an answer when they are the same
+ * tenant asking the same thing. Field order in the client's JSON does not matter; fields
+ * that do not change the answer (`stream`, `user`, `metadata`, ...) are left out.
+ */
+import { createHash } from 'node:crypto';
+
+/** Top-level request fields that do not change the answer. Everything else is part of the key. */
+const NOT_OUTPUT: ReadonlySet<string> = new Set([
+  'stream',
+  'stream_options',
+  'user',
+  'metadata',
+  'store',
+  'service_tier',
+  'safety_identifier',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+]);
+
+/**
+ * JSON with object keys sorted at every level, so equal values give equal text.
+ *
+ * @example
+ * stableJson({ b: 1, a: [{ d: 2, c: 3 }] }) // '{"a":[{"c":3,"d":2}],"b":1}'
+ */
+export function stableJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return value === undefined ? 'null' : JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + stableJson(value[i]);
+    return out + ']';
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + stableJson(v);
+    first = false;
+  }
+  return out + '}';
+}
+
+/** The request body without the fields that do not change the answer (and without `omit`). */
+export function outputFields(body: Record<string, unknown>, omit?: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(body)) {
+    if (NOT_OUTPUT.has(k) || omit?.has(k)) continue;
+    const v = body[k];
+    if (v !== undefined && v !== null) out[k] = v;
+  }
+  return out;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/**
+ * The exact-cache key of one request: tenant, inbound wire format (answers are stored in
+ * that format's bytes) and the output-affecting fields.
+ */
+export function exactKey(tenant: string, format: string, body: Record<string, unknown>): string {
+  return sha256(`${tenant}\n${format}\n${stableJson(outputFields(body))}`);
+}

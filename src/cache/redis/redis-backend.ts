@@ -1,0 +1,46 @@
+/**
+ * The Redis exact-cache backend, shared by every gateway instance: one string per entry
+ * (`<prefix>:cache:<key>`, see `encodeEntry`) with a millisecond TTL (`SET … PX`). Uses
+ * the process's shared ioredis connection (`state/redis.ts`).
+ */
+import type { RedisHandle } from '../../state/redis.js';
+import type { CacheBackend } from '../backend.js';
+import { decodeEntry, encodeEntry, type CacheEntry } from '../entry.js';
+
+export class RedisCacheBackend implements CacheBackend {
+  readonly kind = 'redis';
+
+  constructor(private readonly redis: RedisHandle) {}
+
+  private k(key: string): string {
+    return this.redis.key('cache', 'x', key);
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    const text = await this.redis.client.get(this.k(key));
+    return text === null ? undefined : decodeEntry(text);
+  }
+
+  async set(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
+    await this.redis.client.set(this.k(key), encodeEntry(entry), 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.client.del(this.k(key));
+  }
+
+  async clear(): Promise<void> {
+    const pattern = this.redis.key('cache', '*');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await this.redis.client.unlink(...keys);
+    } while (cursor !== '0');
+  }
+
+  /** The connection is shared; its owner closes it. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

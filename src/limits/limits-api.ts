@@ -1,0 +1,41 @@
+/**
+ * HTTP routes of rate limits and budgets: `GET /api/budgets` (admin or read-role keys) and
+ * `PUT /admin/keys/:id/limits` (admin) to set or clear one key's own limits.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { LlmopsError } from '../errors.js';
+import { parseBody } from '../inbound/validation.js';
+import type { KeyService, Principal } from '../keys/key-service.js';
+import { bearerToken } from '../pipeline/authenticate.js';
+import { budgetReport } from './budget-report.js';
+import type { LimitsService } from './limits-service.js';
+import { KeyLimitsSchema } from './schema.js';
+
+const PutLimitsBody = z.strictObject({ limits: KeyLimitsSchema.nullable() });
+
+export function limitsApi(deps: { limits: LimitsService | undefined; keys: KeyService }): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    const principalOf = async (req: FastifyRequest): Promise<Principal> => deps.keys.authenticate(bearerToken(req.headers));
+
+    app.get<{ Querystring: Record<string, string | undefined> }>('/api/budgets', async (req) => {
+      const p = await principalOf(req);
+      if (!p.canRead) throw new LlmopsError('admin_required', 'This endpoint needs the admin key or a key with the read role.');
+      const stored = deps.limits ? (await deps.keys.list()).filter((k) => k.limits?.budget && k.revoked_at === null) : [];
+      const keyBudgets = [...deps.keys.staticKeyLimits(), ...stored.map((k) => ({ id: k.id, name: k.name, limits: k.limits }))];
+      return budgetReport(deps.limits, keyBudgets, { budget: req.query.budget, scope: req.query.scope, subject: req.query.subject });
+    });
+
+    app.put<{ Params: { id: string } }>('/admin/keys/:id/limits', async (req) => {
+      const p = await principalOf(req);
+      if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
+      const body = parseBody(PutLimitsBody, req.body);
+      if (body.limits && !deps.limits) {
+        throw new LlmopsError('invalid_request', 'Per-key limits are not enforced: this gateway has no `limits:` or `budgets:` section in its config (add `limits: {}` to enable them).', { param: 'limits' });
+      }
+      const k = await deps.keys.setLimits(req.params.id, body.limits);
+      if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+      return k;
+    });
+  };
+}
