@@ -52,12 +52,22 @@ function prom(): typeof PromClient {
   return promClient;
 }
 
+interface Series {
+  requests: Counter.Internal;
+  duration: Histogram.Internal<string>;
+  ttft: Histogram.Internal<string>;
+  input: Counter.Internal;
+  output: Counter.Internal;
+  cost: Counter.Internal;
+}
+
 export class GatewayMetrics {
   readonly registry: Registry;
   private readonly known: Set<string>;
   private readonly priced: Set<string>;
   private readonly providers: Set<string>;
   private readonly learned = new Set<string>();
+  private readonly series = new Map<string, Series>();
 
   private readonly requests: Counter<'endpoint' | 'provider' | 'model' | 'key' | 'status'>;
   private readonly errors: Counter<'endpoint' | 'provider' | 'model' | 'key' | 'code'>;
@@ -221,22 +231,45 @@ export class GatewayMetrics {
     const provider = t.provider ?? lastAttempt?.provider ?? 'none';
     const model = this.modelLabel(t);
     const key = t.key_id ?? 'none';
-    this.requests.inc({ endpoint: t.endpoint, provider, model, key, status: String(t.http_status) });
+    const s = this.seriesFor(t.endpoint, provider, model, key, t.http_status, t.stream);
+    s.requests.inc();
     if (t.status === 'error') this.errors.inc({ endpoint: t.endpoint, provider, model, key, code: t.error_code ?? 'unknown' });
-    this.duration.observe({ endpoint: t.endpoint, provider, model, stream: String(t.stream) }, t.latency_ms / 1000);
-    if (t.ttft_ms !== null) this.ttft.observe({ provider, model }, t.ttft_ms / 1000);
+    s.duration.observe(t.latency_ms / 1000);
+    if (t.ttft_ms !== null) s.ttft.observe(t.ttft_ms / 1000);
     if (t.usage) {
       const u = t.usage;
-      this.tokens.inc({ provider, model, key, type: 'input' }, u.input);
-      this.tokens.inc({ provider, model, key, type: 'output' }, u.output);
+      s.input.inc(u.input);
+      s.output.inc(u.output);
       if (u.cached_input > 0) this.tokens.inc({ provider, model, key, type: 'cached' }, u.cached_input);
       if (u.cache_write > 0) this.tokens.inc({ provider, model, key, type: 'cache_write' }, u.cache_write);
       if (u.reasoning > 0) this.tokens.inc({ provider, model, key, type: 'reasoning' }, u.reasoning);
     }
-    if (t.cost_usd !== null) this.cost.inc({ provider, model, key }, t.cost_usd);
+    if (t.cost_usd !== null) s.cost.inc(t.cost_usd);
     else if (t.usage && t.provider !== null) this.unpriced.inc({ provider, model });
     for (const a of t.attempts) this.attempts.inc({ provider: a.provider, status: a.status === null ? 'none' : String(a.status) });
     if (t.cache_status === 'hit' || t.cache_status === 'miss') this.observeCache(t, model, key);
+  }
+
+  /**
+   * The labelled children one call updates, looked up by one string: prom-client would
+   * otherwise hash and sort every label object on every call. Bounded like the label sets.
+   */
+  private seriesFor(endpoint: string, provider: string, model: string, key: string, status: number, stream: boolean): Series {
+    const id = `${endpoint}\u0000${provider}\u0000${model}\u0000${key}\u0000${status}\u0000${stream ? 1 : 0}`;
+    let s = this.series.get(id);
+    if (!s) {
+      if (this.series.size >= 10_000) this.series.clear();
+      s = {
+        requests: this.requests.labels({ endpoint, provider, model, key, status: String(status) }),
+        duration: this.duration.labels({ endpoint, provider, model, stream: String(stream) }),
+        ttft: this.ttft.labels({ provider, model }),
+        input: this.tokens.labels({ provider, model, key, type: 'input' }),
+        output: this.tokens.labels({ provider, model, key, type: 'output' }),
+        cost: this.cost.labels({ provider, model, key }),
+      };
+      this.series.set(id, s);
+    }
+    return s;
   }
 
   private observeCache(t: TraceRecord, model: string, key: string): void {

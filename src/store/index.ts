@@ -7,6 +7,8 @@ import type { Store } from './types.js';
 export interface OpenStoreOptions {
   /** Where a backend reports trouble it recovers from (a lost PostgreSQL connection, traces it refused). */
   log?: Logger;
+  /** SQLite page cache of this connection, in MiB (default 64). */
+  sqliteCacheMb?: number;
 }
 
 /**
@@ -15,7 +17,9 @@ export interface OpenStoreOptions {
  * openStore('postgres://llmops:secret@db:5432/llmops?schema=llmops');
  */
 export function openStore(url: string, opts: OpenStoreOptions = {}): Store {
-  if (url.startsWith('sqlite:')) return new SqliteStore(sqlitePathFromUrl(url), opts.log ? { log: opts.log } : {});
+  if (url.startsWith('sqlite:')) {
+    return new SqliteStore(sqlitePathFromUrl(url), { ...(opts.log ? { log: opts.log } : {}), ...(opts.sqliteCacheMb ? { cacheMb: opts.sqliteCacheMb } : {}) });
+  }
   if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore({ url, ...(opts.log ? { log: opts.log } : {}) });
   throw new Error(`store.url '${url}': unsupported store (use sqlite:PATH or postgres://USER@HOST:PORT/DB)`);
 }

@@ -6,7 +6,8 @@ import type { WriterReply } from './trace-writer-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('trace-writer-worker must run as a worker thread');
-const store = openStore((workerData as { storeUrl: string }).storeUrl);
+// The writer appends near the right-hand edge of each index: a modest page cache holds those.
+const store = openStore((workerData as { storeUrl: string }).storeUrl, { sqliteCacheMb: 16 });
 const reply = (r: WriterReply): void => port.postMessage(r);
 
 port.on('message', (m: { id: number; batch: string[] } | { close: true }) => {

@@ -38,7 +38,7 @@ export class SqliteStore extends SqlStore {
    * @example
    * const store = new SqliteStore('./.llmops/llmops.db'); // or ':memory:'
    */
-  constructor(path: string, opts: { log?: Logger } = {}) {
+  constructor(path: string, opts: { log?: Logger; cacheMb?: number } = {}) {
     super();
     this.log = opts.log ?? createLogger('warn');
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -49,7 +49,9 @@ export class SqliteStore extends SqlStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('cache_size = -65536'); // 64 MiB of page cache
+    // Page cache per connection (64 MiB by default, for queries); the trace writer thread's
+    // connection takes a smaller one: it only touches the right-hand edges of the indexes.
+    this.db.pragma(`cache_size = -${Math.max(1, Math.round((opts.cacheMb ?? 64) * 1024))}`);
     this.db.pragma('temp_store = MEMORY');
     // Checkpoint every 16 MiB of WAL (1024 pages of 16 KiB; measured best for batch ingest),
     // and cut the WAL file back to 64 MiB afterwards.
