@@ -8,6 +8,10 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/load.js';
+import { reviewApi } from './api/review-api.js';
+import { builtinDetectors } from './guards/detectors.js';
+import { GuardrailEngine } from './guards/policy/engine.js';
+import { ReviewQueue } from './guards/review/review-queue.js';
 import { KeyService } from './keys/key-service.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildPipeline } from './pipeline/index.js';
@@ -104,9 +108,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const redis = config.redis ? openRedis(config.redis, log) : undefined;
   const cache = createResponseCache(config.cache, { redis, prices, log, router, executor });
   const limits = createLimits(config, { redis, prices, router, log });
-  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment, cache, limits });
+  const guardrails = config.guardrails ? new GuardrailEngine(config.guardrails, builtinDetectors()) : undefined;
+  const review = config.guardrails ? new ReviewQueue(store, config.guardrails.review, log, opts.random) : undefined;
+  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment, cache, limits, guardrails, review });
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
-  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, plugins: [...observability.plugins, limitsApi({ limits, keys })] });
+  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })] });
 
   const retention = startRetention(store, config.traces.retention_days, log);
 
@@ -129,6 +135,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     } finally {
       clearTimeout(grace);
     }
+    await review?.close();
     const lost = await sink.drain();
     if (lost > 0) log.error('shutdown lost traces', { lost });
     await writer?.close();

@@ -3,6 +3,7 @@
  * strict, so a misspelt key is an error that names it rather than a silently ignored line.
  */
 import { z } from 'zod';
+import { GuardrailsSchema } from '../guards/policy/schema.js';
 import { BudgetsSchema, KeyLimitsSchema, LimitsSchema } from '../limits/schema.js';
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
@@ -375,6 +376,8 @@ export const ConfigSchema = z.strictObject({
   budgets: BudgetsSchema.optional(),
   /** Response cache (exact and semantic); off when absent. */
   cache: CacheSchema.optional(),
+  /** Guardrail policies (input and output guards) and the human review queue; off when absent (see guards/policy/schema.ts). */
+  guardrails: GuardrailsSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -6,6 +6,7 @@ import type { Cancellation } from '../cancellation.js';
 import type { CacheHit, CacheOutcome } from '../cache/response-cache.js';
 import type { ChatRequest, EmbeddingsRequest, Usage } from '../canonical.js';
 import type { LlmopsError } from '../errors.js';
+import type { GuardrailState } from '../guards/policy/state.js';
 import type { InboundFormat } from '../inbound/types.js';
 import type { Principal } from '../keys/key-service.js';
 import type { ChatResult, EmbeddingsResult, StreamPart, WireFormat } from '../providers/types.js';
@@ -86,6 +87,8 @@ export interface RequestContext {
   cache?: CacheOutcome;
   error?: LlmopsError;
   httpStatus: number;
+  /** Guardrail state of the call (policy, decisions, reversible-mask vault), when a policy applies. */
+  guardrails?: GuardrailState;
   /** Extra response headers set by stages (the limits stage's `x-ratelimit-*`); `respond` sends them. */
   responseHeaders?: Record<string, string>;
   /**

@@ -1,14 +1,18 @@
 /**
  * The request pipeline, named in one place. Stages run in this order, onion-style:
  * `record` and `respond` wrap the rest and do their work on the way out, so they see
- * every failure of the stages after them. Later stages (prompt, limits, input guards)
- * slot in between `parse` and `cache` as they are built.
+ * every failure of the stages after them. `output_guards` sits after `route`: it judges
+ * the answer `route` left in the context (and may ask again through the executor).
  */
 import type { KeyService } from '../keys/key-service.js';
 import type { ExecutorDeps } from '../routing/executor.js';
 import type { ModelRouter } from '../routing/router.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { LimitsService } from '../limits/limits-service.js';
+import type { GuardrailEngine } from '../guards/policy/engine.js';
+import { inputGuards } from '../guards/policy/input-stage.js';
+import { outputGuards } from '../guards/policy/output-stage.js';
+import type { ReviewQueue } from '../guards/review/review-queue.js';
 import { authenticate } from './authenticate.js';
 import { cache } from './cache.js';
 import { compose, type Stage } from './compose.js';
@@ -19,7 +23,7 @@ import { record, type RecordDeps } from './record.js';
 import { respond, type RespondDeps } from './respond.js';
 import { route } from './route.js';
 
-export const STAGE_NAMES = ['authenticate', 'record', 'respond', 'parse', 'limits', 'cache', 'route'] as const;
+export const STAGE_NAMES = ['authenticate', 'record', 'respond', 'parse', 'limits', 'input_guards', 'cache', 'route', 'output_guards'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export interface PipelineDeps extends RespondDeps, RecordDeps {
@@ -30,6 +34,10 @@ export interface PipelineDeps extends RespondDeps, RecordDeps {
   cache?: ResponseCache | undefined;
   /** Rate limits and budgets; without them the limits stage is left out of the pipeline. */
   limits?: LimitsService | undefined;
+  /** Guardrail policies; without them both guard stages are left out of the pipeline. */
+  guardrails?: GuardrailEngine | undefined;
+  /** The human review queue's intake (with `guardrails`). */
+  review?: ReviewQueue | undefined;
 }
 
 export function buildPipeline(deps: PipelineDeps): (ctx: RequestContext) => Promise<void> {
@@ -39,8 +47,10 @@ export function buildPipeline(deps: PipelineDeps): (ctx: RequestContext) => Prom
     respond: respond(deps),
     parse: parse(),
     limits: deps.limits ? limits(deps.limits) : undefined,
+    input_guards: deps.guardrails ? inputGuards(deps.guardrails, deps.review) : undefined,
     cache: deps.cache ? cache(deps.cache) : undefined,
     route: route(deps.router, deps.executor, deps.prices),
+    output_guards: deps.guardrails?.hasOutputGuards ? outputGuards(deps.executor) : undefined,
   };
   return compose(STAGE_NAMES.flatMap((name) => stages[name] ?? []));
 }

@@ -82,7 +82,7 @@ export function toTraceRecord(ctx: RequestContext, deps: Omit<RecordDeps, 'sink'
     prompt_variant: null,
     request_params: requestParams(ctx.request),
     cache_status: ctx.cache?.status ?? (ctx.request ? 'skip' : null),
-    guardrails: null,
+    guardrails: ctx.guardrails && ctx.guardrails.decisions.length > 0 ? ctx.guardrails.decisions : null,
     capture,
     input_payload: deps.capture.serialize(capture, ctx.http.body, ctx.http.rawBody),
     output_payload: deps.capture.serialize(capture, ctx.output, ctx.outputJson),

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { type CursorPosition, decodeCursor, encodeCursor } from './trace-cursor.js';
 import { MetricsAccumulator } from './metrics-accumulator.js';
 import { planRollup, rollupConditions, rollupGroupExpr, type RollupPlan } from './rollup.js';
+import * as review from './review-sql.js';
 import { rowToTrace } from './trace-columns.js';
 import {
   BUCKET_MS,
@@ -38,6 +39,8 @@ import type {
   KeyRecord,
   MetricsPoint,
   MetricsQuery,
+  ReviewItem,
+  ReviewLabel,
   Store,
   SubjectSummary,
   TraceFilter,
@@ -394,6 +397,26 @@ export abstract class SqlStore implements Store {
 
   userSummary(userId: string): Promise<SubjectSummary | undefined> {
     return this.summary('user_id', userId);
+  }
+
+  async addReviewItems(items: readonly ReviewItem[]): Promise<void> {
+    await review.addReviewItems((q) => this.run(q), items);
+  }
+
+  listReviewItems(q: { status?: ReviewItem['status'] | 'all'; limit: number }): Promise<ReviewItem[]> {
+    return review.listReviewItems((x) => this.all(x), q);
+  }
+
+  getReviewItem(id: string): Promise<ReviewItem | undefined> {
+    return review.getReviewItem((x) => this.all(x), id);
+  }
+
+  claimReviewItem(id: string, by: string, at: number, staleMs: number): Promise<ReviewItem | undefined> {
+    return review.claimReviewItem((x) => this.run(x), (x) => this.all(x), id, by, at, staleMs);
+  }
+
+  labelReviewItem(id: string, label: ReviewLabel): Promise<ReviewItem | undefined> {
+    return review.labelReviewItem((x) => this.run(x), (x) => this.all(x), id, label);
   }
 
   async listFeedback(traceId: string): Promise<FeedbackRecord[]> {

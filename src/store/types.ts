@@ -33,12 +33,19 @@ export interface CostDetails {
   total: number;
 }
 
-/** One guardrail decision on a call. */
+/** One guardrail decision on a call (see `guards/policy/decision.ts`); never carries a raw value. */
 export interface GuardrailResult {
   guard: string;
-  result: string;
+  stage: 'input' | 'output';
+  /** What the policy says to do when the guard fires: block, mask, flag, retry, fallback. */
+  action: string;
+  /** What happened: pass, or the action taken. */
+  verdict: string;
   score: number | null;
-  latency_ms: number;
+  /** Entity type → count of values masked (or found, when not masking). */
+  masked?: Record<string, number>;
+  detail?: string;
+  ms: number;
 }
 
 export type CapturePolicy = 'full' | 'metadata' | 'redacted';
@@ -248,6 +255,35 @@ export interface FeedbackRecord {
   created_at: number;
 }
 
+/** One call in the human review queue (see `guards/review/`). */
+export interface ReviewItem {
+  id: string;
+  trace_id: string;
+  call_id: string;
+  /** Why it is in the queue: a guard flagged (or blocked) it, or it was sampled at random. */
+  reason: 'flagged' | 'blocked' | 'sampled';
+  /** The guards that fired, when any. */
+  guards: string[] | null;
+  model: string | null;
+  created_at: number;
+  status: 'open' | 'claimed' | 'labeled';
+  claimed_by: string | null;
+  claimed_at: number | null;
+  label: 'good' | 'bad' | null;
+  category: string | null;
+  note: string | null;
+  labeled_by: string | null;
+  labeled_at: number | null;
+}
+
+export interface ReviewLabel {
+  label: 'good' | 'bad';
+  category: string | null;
+  note: string | null;
+  by: string;
+  at: number;
+}
+
 /** A trace of a batch the store refused for good (see {@link Store.insertTraces}). */
 export interface RejectedTrace {
   /** Position in the batch given. */
@@ -304,6 +340,15 @@ export interface Store {
   userSummary(userId: string): Promise<SubjectSummary | undefined>;
   insertFeedback(f: FeedbackRecord): Promise<void>;
   listFeedback(traceId: string): Promise<FeedbackRecord[]>;
+  /** Offers calls for human review (idempotent by id). */
+  addReviewItems(items: readonly ReviewItem[]): Promise<void>;
+  /** Review items by status (`open` by default: oldest first; `all`: newest first). */
+  listReviewItems(q: { status?: ReviewItem['status'] | 'all'; limit: number }): Promise<ReviewItem[]>;
+  getReviewItem(id: string): Promise<ReviewItem | undefined>;
+  /** Claims an open item, or one whose claim is older than `staleMs`; returns the item as it now is (check `claimed_by`). */
+  claimReviewItem(id: string, by: string, at: number, staleMs: number): Promise<ReviewItem | undefined>;
+  /** Labels an item not labelled yet and not claimed by someone else; returns the item as it now is. */
+  labelReviewItem(id: string, label: ReviewLabel): Promise<ReviewItem | undefined>;
   /** Deletes traces (and their feedback) that started before `before`; returns how many. */
   deleteTracesBefore(before: number): Promise<number>;
   createKey(k: KeyRecord): Promise<void>;

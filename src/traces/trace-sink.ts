@@ -19,7 +19,7 @@ export interface TraceWriter {
    * number the store refused for good (poison rows: they are not retried); throws when the
    * whole batch should be retried later.
    */
-  writeEncoded(batch: readonly string[]): Promise<number>;
+  writeEncoded(batch: readonly string[], backlog?: number): Promise<number>;
 }
 
 /** Decodes a batch written by {@link TraceSink.push}. */
@@ -139,7 +139,7 @@ export class TraceSink {
     const batch = this.queue.splice(0, this.opts.batchSize);
     if (batch.length === 0) return true;
     try {
-      const rejected = await this.writer.writeEncoded(batch);
+      const rejected = await this.writer.writeEncoded(batch, this.queue.length);
       this.stats.written += batch.length - rejected;
       this.stats.rejected += rejected;
       this.backoffMs = 0;

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
+import { setThreadNice } from './thread-priority.js';
 import type { RejectedTrace } from '../store/types.js';
 import type { TraceWriter } from './trace-sink.js';
 
@@ -23,6 +24,11 @@ export interface WriterReply {
   firstRejected?: RejectedTrace;
 }
 
+/** The writer thread's nice value while it keeps up (the request thread runs at 0). */
+export const BACKGROUND_NICE = 10;
+/** Queued traces beyond which the writer runs at normal priority again, so it catches up. */
+const CATCH_UP_BACKLOG = 20_000;
+
 const WORKER_FILE = fileURLToPath(new URL('./trace-writer-worker.js', import.meta.url));
 
 /** Whether a writer thread can run here (the compiled worker exists, i.e. running from dist/). */
@@ -35,6 +41,9 @@ export class TraceWriterThread implements TraceWriter {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (rejected: number) => void; reject: (err: Error) => void }>();
   private failure: Error | undefined;
+  /** The writer thread's id once it lowered its own priority (Linux). */
+  private tid: number | undefined;
+  private catchingUp = false;
 
   constructor(
     storeUrl: string,
@@ -44,7 +53,11 @@ export class TraceWriterThread implements TraceWriter {
     // one costs tens of MB of RSS for nothing.
     this.worker = new Worker(WORKER_FILE, { workerData: { storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref();
-    this.worker.on('message', (m: WriterReply) => {
+    this.worker.on('message', (m: WriterReply | { tid: number }) => {
+      if ('tid' in m) {
+        this.tid = m.tid;
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -65,13 +78,31 @@ export class TraceWriterThread implements TraceWriter {
     this.worker.on('exit', (code) => fail(new Error(`trace writer thread exited (code ${code})`)));
   }
 
-  writeEncoded(batch: readonly string[]): Promise<number> {
+  writeEncoded(batch: readonly string[], backlog = 0): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
+    this.adjustPriority(backlog);
     const id = this.nextId++;
     return new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, batch });
     });
+  }
+
+  /**
+   * Under sustained overload a background-priority writer would fall behind until the queue
+   * overflows: past {@link CATCH_UP_BACKLOG} it competes at normal priority. Raising a nice
+   * value back needs CAP_SYS_NICE; without it the writer keeps its share at nice 10 (about
+   * a tenth of a busy core), which the queue bound and the drop counter then show.
+   */
+  private adjustPriority(backlog: number): void {
+    if (this.tid === undefined) return;
+    const catchUp = backlog > CATCH_UP_BACKLOG;
+    if (catchUp === this.catchingUp) return;
+    if (setThreadNice(this.tid, catchUp ? 0 : BACKGROUND_NICE)) this.catchingUp = catchUp;
+    else if (catchUp) {
+      this.log?.warn('trace writer cannot be raised to normal priority (needs CAP_SYS_NICE); it keeps its background share', { backlog });
+      this.tid = undefined;
+    }
   }
 
   async close(): Promise<void> {

@@ -45,7 +45,7 @@ export function fullTrace(over: Partial<TraceRecord> = {}): TraceRecord {
     prompt_variant: 'b',
     request_params: { temperature: 0.2, max_tokens: 256, stop: ['\n\n'], tools: ['lookup'] },
     cache_status: 'miss',
-    guardrails: [{ guard: 'pii', result: 'pass', score: 0.01, latency_ms: 0.4 }],
+    guardrails: [{ guard: 'pii', stage: 'input', action: 'mask', verdict: 'mask', score: 0.01, masked: { EMAIL_ADDRESS: 2 }, ms: 0.4 }],
     capture: 'redacted',
     input_payload: { model: 'gpt-4o', messages: [{ role: 'user', content: 'héllo "quoted" \\ back\nslash 🎉' }] },
     output_payload: { choices: [{ message: { role: 'assistant', content: 'hi' } }] },

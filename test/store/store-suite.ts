@@ -525,6 +525,48 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
       });
     });
 
+    describe('review queue', () => {
+      it('adds items idempotently, lists open ones, claims one reviewer at a time, labels once', async () => {
+        const s = await fresh();
+        const item = (id: string, at: number) => ({
+          id,
+          trace_id: `t-${id}`,
+          call_id: `c-${id}`,
+          reason: 'flagged' as const,
+          guards: ['toxicity'],
+          model: 'chat',
+          created_at: at,
+          status: 'open' as const,
+          claimed_by: null,
+          claimed_at: null,
+          label: null,
+          category: null,
+          note: null,
+          labeled_by: null,
+          labeled_at: null,
+        });
+        await s.addReviewItems([item('a', 1000), item('b', 2000)]);
+        await s.addReviewItems([item('a', 1000)]);
+        expect((await s.listReviewItems({ limit: 10 })).map((i) => i.id)).toEqual(['a', 'b']);
+        expect(await s.getReviewItem('a')).toEqual(item('a', 1000));
+        expect(await s.claimReviewItem('a', 'r1', 5000, 60_000)).toMatchObject({ status: 'claimed', claimed_by: 'r1' });
+        expect(await s.claimReviewItem('a', 'r2', 6000, 60_000)).toMatchObject({ claimed_by: 'r1' });
+        expect(await s.claimReviewItem('a', 'r2', 70_000, 60_000)).toMatchObject({ claimed_by: 'r2' }); // stale claim taken over
+        expect(await s.labelReviewItem('a', { label: 'bad', category: 'tone', note: 'rude', by: 'r1', at: 71_000 })).toMatchObject({ status: 'claimed' });
+        expect(await s.labelReviewItem('a', { label: 'bad', category: 'tone', note: 'rude', by: 'r2', at: 72_000 })).toMatchObject({
+          status: 'labeled',
+          label: 'bad',
+          category: 'tone',
+          note: 'rude',
+          labeled_by: 'r2',
+          labeled_at: 72_000,
+        });
+        expect((await s.listReviewItems({ limit: 10 })).map((i) => i.id)).toEqual(['b']);
+        expect((await s.listReviewItems({ status: 'labeled', limit: 10 })).map((i) => i.id)).toEqual(['a']);
+        expect(await s.claimReviewItem('nope', 'r1', 1, 1)).toBeUndefined();
+      });
+    });
+
     describe('migrations', () => {
       it('survives several instances migrating one database at once', async () => {
         const stores = await opts.newSiblingStores(4);

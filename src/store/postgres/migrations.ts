@@ -137,4 +137,23 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   'ALTER TABLE keys ADD COLUMN roles jsonb',
   // Per-key rate limits and budget, set by the admin API.
   'ALTER TABLE keys ADD COLUMN limits jsonb',
+  // The human review queue (guardrails): flagged and sampled calls, claimed and labelled.
+  `CREATE TABLE review_items (
+     id text PRIMARY KEY,
+     trace_id text NOT NULL,
+     call_id text NOT NULL,
+     reason text NOT NULL,
+     guards text,
+     model text,
+     created_at bigint NOT NULL,
+     status text NOT NULL,
+     claimed_by text,
+     claimed_at bigint,
+     label text,
+     category text,
+     note text,
+     labeled_by text,
+     labeled_at bigint
+   );
+   CREATE INDEX review_items_status ON review_items (status, created_at);`,
 ];

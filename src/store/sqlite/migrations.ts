@@ -207,5 +207,24 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
     'ALTER TABLE keys ADD COLUMN roles TEXT',
     // Per-key rate limits and budget (JSON), set by the admin API.
     'ALTER TABLE keys ADD COLUMN limits TEXT',
+    // The human review queue (guardrails): flagged and sampled calls, claimed and labelled.
+    `CREATE TABLE review_items (
+       id TEXT PRIMARY KEY,
+       trace_id TEXT NOT NULL,
+       call_id TEXT NOT NULL,
+       reason TEXT NOT NULL,
+       guards TEXT,
+       model TEXT,
+       created_at INTEGER NOT NULL,
+       status TEXT NOT NULL,
+       claimed_by TEXT,
+       claimed_at INTEGER,
+       label TEXT,
+       category TEXT,
+       note TEXT,
+       labeled_by TEXT,
+       labeled_at INTEGER
+     );
+     CREATE INDEX review_items_status ON review_items (status, created_at);`,
   ];
 }

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { GuardrailsSchema } from './schema.js';
+
+describe('guardrails schema', () => {
+  it('accepts the commented example in llmops.example.yaml', () => {
+    const text = readFileSync(new URL('../../../llmops.example.yaml', import.meta.url), 'utf8');
+    const block = text.slice(text.indexOf('# guardrails:'), text.indexOf('# --- end of guardrails'));
+    const yaml = block
+      .split('\n')
+      .map((l) => (l.startsWith('# ') ? l.slice(2) : l.slice(1)))
+      .join('\n');
+    const doc = parse(yaml) as { guardrails: unknown };
+    const g = GuardrailsSchema.parse(doc.guardrails);
+    expect(Object.keys(g.policies)).toEqual(['standard', 'support']);
+    expect(g.review.sample_rate).toBe(0.05);
+  });
+
+  it('fills defaults and names the bad key', () => {
+    const g = GuardrailsSchema.parse({ policies: { p: { input: [{ type: 'pii' }], output: [{ type: 'json' }] } } });
+    expect(g.policies.p!.input[0]).toMatchObject({ action: 'mask', reversible: true });
+    expect(g.policies.p!.output[0]).toMatchObject({ action: 'retry' });
+    expect(g.policies.p!.stream).toBe('buffer');
+    expect(() => GuardrailsSchema.parse({ policies: { p: { input: [{ type: 'injection', action: 'retry' }] } } })).toThrow();
+    expect(() => GuardrailsSchema.parse({ policies: {}, by_model: { m: 'missing' } })).toThrow(/no policy named 'missing'/);
+  });
+});

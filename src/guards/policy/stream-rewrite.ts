@@ -1,0 +1,74 @@
+/**
+ * Rewrites the text of a streamed answer in flight. Content deltas are held and passed to
+ * a transform that says how much may go out now (the rest waits for more text: a split
+ * placeholder, an entity still growing); whatever is held is flushed on the finish chunk or
+ * when the stream ends. Every part still goes out (its text may be shorter or empty), and
+ * the provider's native events are dropped so the client's encoder renders the rewritten
+ * canonical chunks.
+ */
+import type { ChatCompletionChunk } from '../../canonical.js';
+import type { StreamPart } from '../../providers/types.js';
+
+/** Given the held text, what to send now and what to keep holding; with `final`, keep must be ''. */
+export type TextTransform = (held: string, final: boolean) => { emit: string; hold: string };
+
+export interface StreamHandle {
+  first: IteratorResult<StreamPart>;
+  rest: AsyncIterator<StreamPart>;
+}
+
+function withContent(p: StreamPart, content: string): StreamPart {
+  const chunk = p.chunk!;
+  const [c0, ...others] = chunk.choices;
+  return { ...(p.usage ? { usage: p.usage } : {}), chunk: { ...chunk, choices: [{ ...c0!, delta: { ...c0!.delta, content } }, ...others] } };
+}
+
+function stripNative(p: StreamPart): StreamPart {
+  if (!p.native) return p;
+  const { native: _native, ...rest } = p;
+  return rest;
+}
+
+/**
+ * Wraps a stream so its content goes through `transform`; `onEnd` runs once the source is
+ * exhausted (before the last part is handed on) and may throw to end the stream with an error.
+ */
+export function rewriteStream(s: StreamHandle, transform: TextTransform, onEnd?: () => void): StreamHandle {
+  let held = '';
+  let last: ChatCompletionChunk | undefined;
+  let flushed = false;
+  const feed = (raw: StreamPart): StreamPart => {
+    const p = stripNative(raw);
+    const choice = p.chunk?.choices[0];
+    if (!choice) return p;
+    last = p.chunk;
+    const text = choice.delta.content;
+    const finishing = choice.finish_reason != null;
+    if (!text && !(finishing && held)) return p;
+    held += text ?? '';
+    const r = transform(held, finishing);
+    held = finishing ? '' : r.hold;
+    return withContent(p, finishing ? r.emit + r.hold : r.emit);
+  };
+  const src = s.rest;
+  const first = s.first.done ? s.first : { done: false as const, value: feed(s.first.value) };
+  const rest: AsyncIterator<StreamPart> = {
+    async next() {
+      if (flushed) return { done: true, value: undefined };
+      const step = await src.next();
+      if (!step.done) return { done: false, value: feed(step.value) };
+      flushed = true;
+      const tail = held ? transform(held, true) : undefined;
+      held = '';
+      onEnd?.();
+      if (tail && (tail.emit || tail.hold) && last) {
+        const base: ChatCompletionChunk = { ...last, choices: [{ index: 0, delta: {}, finish_reason: null }] };
+        return { done: false, value: withContent({ chunk: base }, tail.emit + tail.hold) };
+      }
+      return step;
+    },
+  };
+  if (src.return) rest.return = (v?: unknown) => src.return!(v);
+  if (src.throw) rest.throw = (e?: unknown) => src.throw!(e);
+  return { first, rest };
+}
