@@ -6,6 +6,7 @@
  * anchor; the last 24 hours hold a larger share, as live traffic does.
  */
 import type { FeedbackRecord, TraceRecord } from '../src/store/types.js';
+import { mulberry32 } from '../src/prng.js';
 
 export interface DatasetSpec {
   traces: number;
@@ -38,17 +39,7 @@ const WORDS =
     ' ',
   );
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** `words` random 32-bit words as hex. */
 function hex(r: () => number, words: number): string {

@@ -1,11 +1,14 @@
 /**
  * The capture policy: which payloads a trace keeps. `full` keeps the request and the
- * answer, `metadata` keeps neither, `redacted` keeps them with sensitive values masked
- * by regex (built-in patterns for emails, card numbers, phone numbers, US SSNs, IP
- * addresses and API keys, plus any from config). Payloads are serialized here, once, and
- * cut to `max_payload_bytes` with a marker saying so.
+ * answer, `metadata` keeps neither, `redacted` keeps them with PII and secrets masked by
+ * the guardrails' detectors (see `guards/pii`, `guards/secrets`), plus any patterns from
+ * config. Payloads are serialized here, once, and cut to `max_payload_bytes` with a marker
+ * saying so.
  */
 import type { TracesConfig } from '../config/schema.js';
+import { PiiDetector } from '../guards/pii/index.js';
+import { SecretsDetector } from '../guards/secrets/index.js';
+import type { EntityDetector, EntitySpan } from '../guards/types.js';
 import type { CapturePolicy } from '../store/types.js';
 
 export interface RedactionPattern {
@@ -13,23 +16,14 @@ export interface RedactionPattern {
   regex: RegExp;
 }
 
-/** Built-in redactions; placeholders name the type (`<EMAIL>`), never the value. */
-export const BUILTIN_REDACTIONS: readonly RedactionPattern[] = [
-  { name: 'PRIVATE_KEY', regex: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g },
-  { name: 'API_KEY', regex: /\b(?:sk-[A-Za-z0-9_-]{16,}|sk-ant-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35})\b/g },
-  { name: 'JWT', regex: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g },
-  { name: 'EMAIL', regex: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g },
-  { name: 'CREDIT_CARD', regex: /\b(?:\d[ -]?){12,18}\d\b/g },
-  { name: 'US_SSN', regex: /\b\d{3}-\d{2}-\d{4}\b/g },
-  { name: 'IP_ADDRESS', regex: /\b(?:\d{1,3}\.){3}\d{1,3}\b/g },
-  { name: 'PHONE', regex: /(?<![\w+])\+?\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}\b/g },
-];
 
 export class CaptureSettings {
   private readonly patterns: RedactionPattern[];
+  /** The guardrails' PII and secrets detectors, built on the first redaction. */
+  private detectors: EntityDetector[] | undefined;
 
   constructor(private readonly cfg: TracesConfig['capture']) {
-    this.patterns = [...cfg.redact.map((r) => ({ name: r.name.toUpperCase(), regex: new RegExp(r.pattern, 'g') })), ...BUILTIN_REDACTIONS];
+    this.patterns = cfg.redact.map((r) => ({ name: r.name.toUpperCase(), regex: new RegExp(r.pattern, 'g') }));
   }
 
   /** The policy for a call: by key (name or id) first, then by model, then the default. */
@@ -45,10 +39,16 @@ export class CaptureSettings {
     return this.cfg.default;
   }
 
-  /** Masks every pattern in a string. */
+  /**
+   * Masks PII and secrets (the guardrails' detectors: emails, phone numbers, cards, IBANs,
+   * SSNs, IPs, dates of birth, names, addresses, API keys, tokens, private keys) and the
+   * configured patterns with typed placeholders such as `<EMAIL_ADDRESS>`.
+   */
   redactText(text: string): string {
     let out = text;
     for (const p of this.patterns) out = out.replace(p.regex, `<${p.name}>`);
+    this.detectors ??= [new SecretsDetector(), new PiiDetector()];
+    for (const d of this.detectors) out = replaceSpans(out, d.detect(out));
     return out;
   }
 
@@ -75,4 +75,17 @@ export class CaptureSettings {
     }
     return v;
   }
+}
+
+/** Replaces each span (sorted, non-overlapping) with `<TYPE>`. */
+function replaceSpans(text: string, spans: readonly EntitySpan[]): string {
+  if (spans.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const s of spans) {
+    if (s.start < at) continue;
+    out += `${text.slice(at, s.start)}<${s.type}>`;
+    at = s.end;
+  }
+  return out + text.slice(at);
 }

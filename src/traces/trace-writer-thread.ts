@@ -26,8 +26,12 @@ export interface WriterReply {
 
 /** The writer thread's nice value while it keeps up (the request thread runs at 0). */
 export const BACKGROUND_NICE = 10;
-/** Queued traces beyond which the writer runs at normal priority again, so it catches up. */
-const CATCH_UP_BACKLOG = 20_000;
+/**
+ * Queued traces beyond which the writer runs at normal priority again, so it catches up
+ * (and the queue's memory stays small), and below which it goes back to the background.
+ */
+const CATCH_UP_BACKLOG = 2_000;
+const BACKGROUND_BACKLOG = 500;
 
 const WORKER_FILE = fileURLToPath(new URL('./trace-writer-worker.js', import.meta.url));
 
@@ -96,7 +100,7 @@ export class TraceWriterThread implements TraceWriter {
    */
   private adjustPriority(backlog: number): void {
     if (this.tid === undefined) return;
-    const catchUp = backlog > CATCH_UP_BACKLOG;
+    const catchUp = this.catchingUp ? backlog > BACKGROUND_BACKLOG : backlog > CATCH_UP_BACKLOG;
     if (catchUp === this.catchingUp) return;
     if (setThreadNice(this.tid, catchUp ? 0 : BACKGROUND_NICE)) this.catchingUp = catchUp;
     else if (catchUp) {

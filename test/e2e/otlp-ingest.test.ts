@@ -345,8 +345,8 @@ describe('POST /v1/traces: auth, bad bodies, partial success', () => {
     const [rec] = await t.gw.store.getTraceCalls(traceId);
     expect(rec!.capture).toBe('redacted');
     expect(JSON.stringify(rec)).not.toContain('jane@example.com');
-    expect(rec!.input_payload).toEqual([{ role: 'user', content: 'mail me at <EMAIL>' }]);
-    expect(rec!.attributes?.['gen_ai.system_instructions']).toBe('Reply to <EMAIL>');
+    expect(rec!.input_payload).toEqual([{ role: 'user', content: 'mail me at <EMAIL_ADDRESS>' }]);
+    expect(rec!.attributes?.['gen_ai.system_instructions']).toBe('Reply to <EMAIL_ADDRESS>');
     expect(rec!.latency_ms).toBe(1000);
   });
 });

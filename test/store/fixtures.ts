@@ -3,23 +3,14 @@
  * reference implementations (filter, metrics, costs, feedback) the stores are checked against.
  */
 import type { FeedbackRecord, GroupBy, KeyRecord, TraceFilter, TraceRecord } from '../../src/store/types.js';
+import { mulberry32 } from '../../src/prng.js';
 
 /** 2026-01-05T00:00:00Z, a Monday. */
 export const T0 = Date.UTC(2026, 0, 5);
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
-/** mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** A call with every field set (override any). */
 export function fullTrace(over: Partial<TraceRecord> = {}): TraceRecord {

@@ -15,6 +15,7 @@
  * millions of small objects, so it adds nothing to garbage-collection pauses.
  */
 import { BucketTable } from './bucket-table.js';
+import { mulberry32 } from '../../prng.js';
 
 export interface SemanticIndexOptions {
   dimensions: number;
@@ -33,17 +34,7 @@ export interface SemanticMatch {
   similarity: number;
 }
 
-/** mulberry32: a small seeded PRNG, so every instance draws the same hyperplanes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const NONE = -1;
 

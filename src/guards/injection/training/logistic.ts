@@ -4,6 +4,7 @@
  */
 import type { SparseVector } from '../features.js';
 import { DENSE_FEATURES } from '../features.js';
+import { mulberry32 } from '../../../prng.js';
 
 export interface TrainOptions {
   bits: number;
@@ -15,17 +16,7 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { bits: 16, epochs: 40, learningRate: 0.5, l2: 1e-4, seed: 20240605 };
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 export function trainLogistic(xs: readonly SparseVector[], ys: readonly number[], opts: TrainOptions): { weights: Float32Array; bias: number } {
   const dim = (1 << opts.bits) + DENSE_FEATURES.length;
