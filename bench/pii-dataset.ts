@@ -1,5 +1,5 @@
 /**
- * The PII evaluation on Presidio's synthetic set (`../shared/data/pii/presidio-synth-v2.json`,
+ * The PII evaluation on Presidio's synthetic set (`data/datasets/pii/presidio-synth-v2.json`, copied from `../shared/data/`,
  * MIT): loads it, maps its entity names onto ours, splits it with a fixed rule (rows whose
  * index % 5 == 0 are held out; tune only on the rest) and scores a detector per entity.
  *
@@ -20,7 +20,7 @@ import { PACKAGE_ROOT } from '../src/package-root.js';
 import { resolveOverlaps } from '../src/guards/entity-spans.js';
 import type { EntityDetector, EntitySpan } from '../src/guards/types.js';
 
-export const PRESIDIO_PATH = join(PACKAGE_ROOT, '..', 'shared', 'data', 'pii', 'presidio-synth-v2.json');
+export const PRESIDIO_PATH = join(PACKAGE_ROOT, 'data', 'datasets', 'pii', 'presidio-synth-v2.json');
 export const SCORED_TYPES = ['EMAIL_ADDRESS', 'PHONE_NUMBER', 'CREDIT_CARD', 'IBAN_CODE', 'US_SSN', 'IP_ADDRESS', 'DATE_OF_BIRTH', 'PERSON', 'STREET_ADDRESS'] as const;
 
 interface RawRow {

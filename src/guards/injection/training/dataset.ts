@@ -2,7 +2,7 @@
  * The labelled prompts the injection model is trained and measured on, with a fixed
  * held-out part.
  *
- * - `deepset`: `../shared/data/injection/deepset-train.jsonl` (deepset/prompt-injections,
+ * - `deepset`: `data/datasets/injection/deepset-train.jsonl` (a copy of `../shared/data/...`) (deepset/prompt-injections,
  *   train split, Apache-2.0; 546 rows, English and German).
  * - `attack`: hand-written attacks, `data/guards/injection/attacks.jsonl`.
  * - `obfuscated`: every hand-written attack under three obfuscations (see `obfuscate.ts`),
@@ -38,7 +38,7 @@ export interface Example {
   heldOut: boolean;
 }
 
-export const DEEPSET_PATH = process.env.LLMOPS_INJECTION_DATA ?? join(PACKAGE_ROOT, '..', 'shared', 'data', 'injection', 'deepset-train.jsonl');
+export const DEEPSET_PATH = process.env.LLMOPS_INJECTION_DATA ?? join(PACKAGE_ROOT, 'data', 'datasets', 'injection', 'deepset-train.jsonl');
 export const OWN_DATA_DIR = join(PACKAGE_ROOT, 'data', 'guards', 'injection');
 
 /** 32-bit FNV-1a of a string's UTF-16 code units. */
