@@ -234,8 +234,10 @@ export const StoreSchema = z.strictObject({
   url: z.string().default('sqlite:./.llmops/llmops.db'),
   /** Traces held in memory waiting for the writer; beyond this they are dropped and counted. */
   trace_queue_max: z.number().int().positive().default(100_000),
-  trace_batch_size: z.number().int().positive().default(1000),
-  trace_flush_ms: z.number().int().positive().default(100),
+  /** Traces per insert transaction: larger batches cost SQLite less per trace (100: ~90 µs, 2000: ~48 µs measured). */
+  trace_batch_size: z.number().int().positive().default(2000),
+  /** Longest wait before a partial batch is written (how stale `/api/traces` may be). */
+  trace_flush_ms: z.number().int().positive().default(250),
 });
 
 export const RedisSchema = z.strictObject({

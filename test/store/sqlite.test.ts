@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { sqliteMigrations } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { TRACE_COLUMNS, traceToRow } from '../../src/store/trace-columns.js';
+import { searchHoursSql } from '../../src/store/trace-query.js';
 import { dataset, HOUR, key_, T0 } from './fixtures.js';
 import { runStoreSuite } from './store-suite.js';
 
@@ -55,6 +56,32 @@ describe('sqlite store specifics', () => {
       expect(points.every((p) => p.latency_p50_ms !== null)).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+
+  it('serves user, feature and session filters from partial indexes that untagged calls stay out of', async () => {
+    const path = join(dir, `plan-${++n}.db`);
+    const store = new SqliteStore(path, { log: quiet });
+    try {
+      await store.insertTraces(dataset(200, 5));
+      await store.close();
+      const db = new Database(path, { readonly: true });
+      const hours = [T0 - (T0 % HOUR)];
+      for (const [field, index] of [['user', 'traces_user'], ['feature', 'traces_feature'], ['session', 'traces_session']] as const) {
+        const q = searchHoursSql('sqlite', { [field]: 'x' }, hours, 50, null);
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.args) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+        expect(plan).toContain(index);
+      }
+      const column = { traces_user: 'user_id', traces_feature: 'feature', traces_session: 'session_id' } as const;
+      for (const [index, col] of Object.entries(column)) {
+        const entries = (db.prepare(`SELECT count(*) AS n FROM traces INDEXED BY ${index} WHERE ${col} IS NOT NULL`).get() as { n: number }).n;
+        const tagged = (db.prepare(`SELECT count(*) AS n FROM traces WHERE ${col} IS NOT NULL`).get() as { n: number }).n;
+        expect(entries).toBe(tagged);
+        expect(tagged).toBeLessThan(200); // the fixture leaves some calls untagged
+      }
+      db.close();
+    } finally {
+      await store.close().catch(() => undefined);
     }
   });
 });
