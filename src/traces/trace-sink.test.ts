@@ -3,7 +3,7 @@ import { createLogger } from '../logger.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/types.js';
 import { sampleTrace } from '../../test/helpers/sample-trace.js';
-import { TraceSink } from './trace-sink.js';
+import { decodeTrace, encodeTrace, TraceSink } from './trace-sink.js';
 
 const trace = sampleTrace;
 
@@ -65,6 +65,18 @@ describe('trace sink', () => {
     expect(await store.countTraces()).toBe(2);
     expect(sink.stats).toMatchObject({ written: 2, rejected: 2, dropped: 0 });
     expect(lines.some((l) => l.includes('refused by the database'))).toBe(true);
+  });
+
+  it('queues JSON text for a writer thread; a trace JSON cannot encode is counted as rejected', async () => {
+    const lines: string[] = [];
+    const got: string[] = [];
+    const thread = { writeEncoded: async (batch: readonly string[]) => (got.push(...batch), 0) };
+    const sink = new TraceSink(thread, { maxQueue: 100, batchSize: 10, flushMs: 5, log: createLogger('error', (l) => void lines.push(l)) });
+    sink.push(trace(1));
+    sink.push({ ...trace(2), metadata: { n: 2n } });
+    expect(await sink.drain()).toBe(0);
+    expect(got.map((s) => JSON.parse(s) as unknown)).toEqual([JSON.parse(JSON.stringify(trace(1)))]);
+    expect(sink.stats).toMatchObject({ written: 1, rejected: 1 });
     expect(lines.some((l) => l.includes('could not be encoded'))).toBe(true);
   });
 
@@ -74,5 +86,16 @@ describe('trace sink', () => {
     for (let i = 0; i < 5000; i++) sink.push(trace(i));
     expect(await sink.drain()).toBe(0);
     expect(await store.countTraces()).toBe(5000);
+  });
+});
+
+describe('trace encoding for the writer thread', () => {
+  it('round-trips records with JSON-text payloads, object payloads and no payloads', () => {
+    const withText = { ...trace(1), input_payload: '{"messages":[{"role":"user","content":"a\\nb \\"q\\""}]}\n', output_payload: '{"choices":[]}' };
+    const withObjects = { ...trace(2), input_payload: { messages: [] }, output_payload: [1, 2] };
+    const without = { ...trace(3), input_payload: null, output_payload: null };
+    for (const t of [withText, withObjects, without]) expect(decodeTrace(encodeTrace(t))).toEqual(JSON.parse(JSON.stringify(t)));
+    // Payload text travels outside the JSON: not escaped a second time.
+    expect(encodeTrace(withText)).toContain(withText.input_payload);
   });
 });

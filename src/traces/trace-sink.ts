@@ -4,39 +4,58 @@
  * and retried with backoff; past `maxQueue` new traces are dropped, counted and logged,
  * never silently. `drain()` empties the queue on shutdown.
  *
- * A trace is queued as its JSON text, encoded once when pushed: one flat string per call
- * is cheap for the garbage collector to keep while it waits (the record's dozens of small
- * objects would be promoted and scanned), and it crosses to the writer thread as a plain
- * copy instead of a structured clone.
+ * For a writer thread, a trace is queued as its JSON text, encoded once when pushed: one
+ * flat string per call is cheap for the garbage collector to keep while it waits (the
+ * record's dozens of small objects would be scanned) and crosses to the thread as a plain
+ * copy instead of a structured clone. A store written on this thread gets the records.
  */
 import type { Logger } from '../logger.js';
 import type { Store, TraceRecord } from '../store/types.js';
 
-/** Where batches of encoded traces go: a store ({@link storeWriter}), or a writer thread in front of one (`trace-writer-thread.ts`). */
+/** A writer thread in front of a store (`trace-writer-thread.ts`): takes traces as JSON text. */
 export interface TraceWriter {
   /**
    * Stores a batch of traces, each the JSON text of a {@link TraceRecord}. Resolves with the
    * number the store refused for good (poison rows: they are not retried); throws when the
-   * whole batch should be retried later.
+   * whole batch should be retried later. `backlog`: traces still queued behind this batch.
    */
   writeEncoded(batch: readonly string[], backlog?: number): Promise<number>;
 }
 
-/** Decodes a batch written by {@link TraceSink.push}. */
-export function decodeTraces(batch: readonly string[]): TraceRecord[] {
-  return batch.map((s) => JSON.parse(s) as TraceRecord);
+/**
+ * A trace as one string for a writer thread: the record without its payloads as JSON, then
+ * the two payloads (already JSON text) as they are, after NUL separators. Payloads are most
+ * of a trace's bytes; kept out of the JSON they are neither escaped here nor unescaped
+ * there. Valid JSON text never holds a raw NUL, so the separators are unambiguous.
+ */
+export function encodeTrace(t: TraceRecord): string {
+  const input = t.input_payload;
+  const output = t.output_payload;
+  const plain = (p: unknown): boolean => p === null || (typeof p === 'string' && !p.includes('\u0000'));
+  // Payloads that are not JSON text (objects from OTLP spans) stay inside the JSON.
+  if (!plain(input) || !plain(output)) return JSON.stringify(t);
+  const meta = JSON.stringify({ ...t, input_payload: null, output_payload: null });
+  return `${meta}\u0000${input ?? ''}\u0000${output ?? ''}`;
 }
 
-/** A writer that stores batches on this thread. */
-export function storeWriter(store: Pick<Store, 'writeTraces'>, log?: Logger): TraceWriter {
-  return {
-    async writeEncoded(batch) {
-      const { rejected } = await store.writeTraces(decodeTraces(batch));
-      if (rejected.length > 0) log?.error('store: traces refused by the database were skipped', { count: rejected.length, first: rejected[0] });
-      return rejected.length;
-    },
-  };
+export function decodeTrace(s: string): TraceRecord {
+  const a = s.indexOf('\u0000');
+  if (a < 0) return JSON.parse(s) as TraceRecord;
+  const b = s.indexOf('\u0000', a + 1);
+  const t = JSON.parse(s.slice(0, a)) as TraceRecord;
+  const input = s.slice(a + 1, b);
+  const output = s.slice(b + 1);
+  if (input !== '') t.input_payload = input;
+  if (output !== '') t.output_payload = output;
+  return t;
 }
+
+/** Decodes a batch written by {@link TraceSink.push} for a {@link TraceWriter}. */
+export function decodeTraces(batch: readonly string[]): TraceRecord[] {
+  return batch.map(decodeTrace);
+}
+
+type StoreLike = Pick<Store, 'writeTraces'>;
 
 export interface TraceSinkOptions {
   maxQueue: number;
@@ -59,7 +78,8 @@ export interface TraceSinkStats {
 export type TraceListener = (t: TraceRecord) => void;
 
 export class TraceSink {
-  private queue: string[] = [];
+  /** JSON text for a writer thread, records for a store on this thread. */
+  private queue: Array<string | TraceRecord> = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private backoffMs = 0;
@@ -67,14 +87,16 @@ export class TraceSink {
   private lastDropLog = 0;
   private readonly listeners = new Set<TraceListener>();
   readonly stats: TraceSinkStats = { queued: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 };
-  private readonly writer: TraceWriter;
+  private readonly thread: TraceWriter | undefined;
+  private readonly store: StoreLike | undefined;
 
-  /** `writer`: a {@link TraceWriter}, or a store (written to on this thread). */
+  /** `writer`: a writer thread ({@link TraceWriter}), or a store written to on this thread. */
   constructor(
-    writer: TraceWriter | Pick<Store, 'writeTraces'>,
+    writer: TraceWriter | StoreLike,
     private readonly opts: TraceSinkOptions,
   ) {
-    this.writer = 'writeEncoded' in writer ? writer : storeWriter(writer, opts.log);
+    if ('writeEncoded' in writer) this.thread = writer;
+    else this.store = writer;
   }
 
   /** Queues a trace; never blocks, never throws. */
@@ -98,16 +120,18 @@ export class TraceSink {
       }
       return;
     }
-    let encoded: string;
-    try {
-      encoded = JSON.stringify(t);
-    } catch (err) {
-      // A value JSON cannot hold (a BigInt in metadata, a cycle): the store could not keep it either.
-      this.stats.rejected++;
-      this.opts.log.error('trace could not be encoded and was not stored', { id: t.id, err });
-      return;
+    let queued: string | TraceRecord = t;
+    if (this.thread) {
+      try {
+        queued = encodeTrace(t);
+      } catch (err) {
+        // A value JSON cannot hold (a BigInt in metadata, a cycle): the store could not keep it either.
+        this.stats.rejected++;
+        this.opts.log.error('trace could not be encoded and was not stored', { id: t.id, err });
+        return;
+      }
     }
-    this.queue.push(encoded);
+    this.queue.push(queued);
     this.stats.queued = this.queue.length;
     this.schedule(this.queue.length >= this.opts.batchSize ? 0 : this.opts.flushMs);
   }
@@ -139,7 +163,7 @@ export class TraceSink {
     const batch = this.queue.splice(0, this.opts.batchSize);
     if (batch.length === 0) return true;
     try {
-      const rejected = await this.writer.writeEncoded(batch, this.queue.length);
+      const rejected = await this.writeBatch(batch);
       this.stats.written += batch.length - rejected;
       this.stats.rejected += rejected;
       this.backoffMs = 0;
@@ -159,6 +183,13 @@ export class TraceSink {
     } finally {
       this.stats.queued = this.queue.length;
     }
+  }
+
+  private async writeBatch(batch: Array<string | TraceRecord>): Promise<number> {
+    if (this.thread) return this.thread.writeEncoded(batch as string[], this.queue.length);
+    const { rejected } = await this.store!.writeTraces(batch as TraceRecord[]);
+    if (rejected.length > 0) this.opts.log.error('store: traces refused by the database were skipped', { count: rejected.length, first: rejected[0] });
+    return rejected.length;
   }
 
   /**

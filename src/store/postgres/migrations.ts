@@ -156,4 +156,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      labeled_at bigint
    );
    CREATE INDEX review_items_status ON review_items (status, created_at);`,
+  // Calls without a user, feature or session tag need no entry in those indexes (less work
+  // per insert when tags are absent); `x = $1` implies `x IS NOT NULL`, so they still serve.
+  `DROP INDEX traces_user;
+   DROP INDEX traces_feature;
+   DROP INDEX traces_session;
+   CREATE INDEX traces_user ON traces (hour, user_id, started_at, id) WHERE user_id IS NOT NULL;
+   CREATE INDEX traces_feature ON traces (hour, feature, started_at, id) WHERE feature IS NOT NULL;
+   CREATE INDEX traces_session ON traces (hour, session_id, started_at, id) WHERE session_id IS NOT NULL;`,
 ];
