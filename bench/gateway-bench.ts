@@ -85,7 +85,7 @@ function guardsBenchConfig(mode: string | undefined): Record<string, unknown> {
       policies: {
         standard: {
           input: [
-            { type: 'injection', action: 'block', threshold: 0.7 },
+            { type: 'injection', action: 'block' },
             { type: 'pii', action: 'mask' },
             { type: 'secrets', action: 'block' },
             { type: 'max_tokens', max: 8000 },

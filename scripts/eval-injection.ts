@@ -24,8 +24,10 @@ if (process.argv.includes('--json')) {
   console.log(`held-out rows: ${report.rows.total} (${report.rows.injections} injections, ${report.rows.benign} benign) ${JSON.stringify(report.rows.bySource)}`);
   console.log(`threshold ${report.threshold.toFixed(3)}`);
   console.log(`balanced accuracy     ${pct(report.balancedAccuracy)}  (recall ${pct(report.recall)}, FPR ${pct(report.falsePositiveRate)})`);
-  const d = report.atPolicyDefault;
-  console.log(`at the policy default threshold ${d.threshold}: balanced accuracy ${pct(d.balancedAccuracy)} (recall ${pct(d.recall)}, FPR ${pct(d.falsePositiveRate)}, hard-negative FPR ${pct(d.hardNegativeFpr)})`);
+  const d = report.atBlockDefault;
+  console.log(
+    `at the blocking default ${d.threshold.toFixed(3)} (<=1% FPR out of fold on training): balanced accuracy ${pct(d.balancedAccuracy)} (recall ${pct(d.recall)}, FPR ${pct(d.falsePositiveRate)}, hard-negative FPR ${pct(d.hardNegativeFpr)}), deepset balanced accuracy ${pct(d.deepsetBalancedAccuracy)}, own attacks recall ${pct(d.ownAttacksRecall)}`,
+  );
   console.log(`recall at 1% FPR      ${pct(report.recallAt1PctFpr)}`);
   console.log(`recall at 5% FPR      ${pct(report.recallAt5PctFpr)}`);
   console.log(`hard-negative FPR     ${pct(report.hardNegativeFpr)} of ${report.hardNegatives}`);

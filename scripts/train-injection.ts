@@ -20,3 +20,5 @@ writeFileSync(MODEL_PATH, json);
 console.log(`wrote ${MODEL_PATH} (${(json.length / 1024).toFixed(0)} KiB)`);
 console.log(`training rows: ${JSON.stringify(file.training.trainingRows)}`);
 console.log(`5-fold cross-validation on the training part: balanced accuracy ${crossValidation.balancedAccuracy.toFixed(3)}, FPR ${crossValidation.falsePositiveRate.toFixed(3)}, threshold ${crossValidation.threshold.toFixed(3)}`);
+const b = crossValidation.block;
+console.log(`blocking default (out-of-fold FPR <= ${b.maxFpr * 100}%): threshold ${b.threshold.toFixed(3)}, FPR ${b.falsePositiveRate.toFixed(3)}, recall ${b.recall.toFixed(3)}, balanced accuracy ${b.balancedAccuracy.toFixed(3)}`);

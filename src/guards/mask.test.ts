@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mask, StreamingUnmasker, unmask } from './mask.js';
+import { jsonEscape, mask, maskSpans, MaskVault, StreamingUnmasker, unmask } from './mask.js';
 import { PiiDetector } from './pii/index.js';
 
 describe('mask', () => {
@@ -44,5 +44,29 @@ describe('mask', () => {
     expect(u.push('a <b')).toBe('a <b');
     expect(u.push(' <')).toBe(' ');
     expect(u.flush()).toBe('<');
+  });
+
+  it('keeps one vault across the texts of a call, and masks irreversibly without one', () => {
+    const v = new MaskVault();
+    const a = mask('Ada <a@b.co>', [{ type: 'EMAIL_ADDRESS', start: 5, end: 11, score: 1 }], v);
+    const b = maskSpans('cc a@b.co, c@d.co', [{ type: 'EMAIL_ADDRESS', start: 11, end: 17, score: 1 }, { type: 'EMAIL_ADDRESS', start: 3, end: 9, score: 1 }], v);
+    expect(a.text).toBe('Ada <<EMAIL_ADDRESS_1>>');
+    expect(b).toBe('cc <EMAIL_ADDRESS_1>, <EMAIL_ADDRESS_2>');
+    expect(v.size).toBe(2);
+    expect(v.restore(b)).toBe('cc a@b.co, c@d.co');
+    expect(maskSpans('mail a@b.co', [{ type: 'EMAIL_ADDRESS', start: 5, end: 11, score: 1 }])).toBe('mail [EMAIL_ADDRESS]');
+  });
+
+  it('escapes restored values for JSON, also across stream chunks', () => {
+    const ph = new Map([['<PERSON_1>', 'A "B" \\ C']]);
+    const args = '{"name":"<PERSON_1>"}';
+    expect(JSON.parse(unmask(args, ph, jsonEscape))).toEqual({ name: 'A "B" \\ C' });
+    for (let size = 1; size < args.length; size++) {
+      const u = new StreamingUnmasker(ph, jsonEscape);
+      let out = '';
+      for (let i = 0; i < args.length; i += size) out += u.push(args.slice(i, i + size));
+      out += u.flush();
+      expect(JSON.parse(out)).toEqual({ name: 'A "B" \\ C' });
+    }
   });
 });

@@ -1,59 +1,111 @@
 /**
- * Masking with typed, numbered placeholders (`<EMAIL_ADDRESS_1>`), and the way back:
- * `unmask` restores placeholders in a model's answer and `StreamingUnmasker` does the same
- * over a stream, holding back a possible partial placeholder at the end of each chunk. The
- * same value gets the same placeholder within one request. Only `counts` (per type) may go
- * to logs and traces; `placeholders` holds raw values and stays in memory for the request.
+ * Masking with typed, numbered placeholders (`<EMAIL_ADDRESS_1>`), and the way back.
+ * A `MaskVault` keeps one call's placeholders (the same value gets the same placeholder
+ * throughout the call, across messages, so the model can refer to it consistently);
+ * `mask`/`maskSpans` replace spans — by the vault's placeholder (reversible) or by `[TYPE]`
+ * (irreversible, nothing kept) — and `unmask` restores placeholders in a model's answer;
+ * `StreamingUnmasker` does the same over a stream, holding back a possible partial
+ * placeholder at the end of each chunk. Only `counts` (per type) may go to logs and traces;
+ * the vault holds raw values and stays in memory for the request.
  */
 import type { EntitySpan } from './types.js';
+
+/** Escapes a restored value for the context it lands in (e.g. inside a JSON string). */
+export type Escape = (value: string) => string;
+
+/** One call's reversible placeholders. Never log its contents. */
+export class MaskVault {
+  private readonly byValue = new Map<string, string>();
+  private readonly byPlaceholder = new Map<string, string>();
+  private readonly counters = new Map<string, number>();
+
+  get size(): number {
+    return this.byPlaceholder.size;
+  }
+
+  /** Placeholder → original value. */
+  get placeholders(): ReadonlyMap<string, string> {
+    return this.byPlaceholder;
+  }
+
+  placeholderFor(type: string, value: string): string {
+    const key = `${type}\u0000${value}`;
+    let p = this.byValue.get(key);
+    if (!p) {
+      const n = (this.counters.get(type) ?? 0) + 1;
+      this.counters.set(type, n);
+      p = `<${type.replace(/[^A-Z0-9_]/gi, '_').toUpperCase()}_${n}>`;
+      this.byValue.set(key, p);
+      this.byPlaceholder.set(p, value);
+    }
+    return p;
+  }
+
+  /** Puts the original values back in place of this call's placeholders. */
+  restore(text: string, escape?: Escape): string {
+    return unmask(text, this.byPlaceholder, escape);
+  }
+}
 
 export interface MaskResult {
   text: string;
   /** Placeholder → original value, for `unmask`. Never log it. */
-  placeholders: Map<string, string>;
+  placeholders: ReadonlyMap<string, string>;
   /** Spans masked per entity type, for the trace. */
   counts: Record<string, number>;
 }
 
 /**
- * Replaces each span with a typed placeholder. Spans must not overlap (detectors return them so).
+ * Replaces `spans` (non-overlapping; overlaps are skipped) in `text`: by the vault's
+ * placeholder when a vault is given, else by `[TYPE]`.
+ * @example
+ * maskSpans('mail a@b.co', [{ type: 'EMAIL_ADDRESS', start: 5, end: 11, score: 1 }]) // 'mail [EMAIL_ADDRESS]'
+ */
+export function maskSpans(text: string, spans: readonly EntitySpan[], vault?: MaskVault): string {
+  if (spans.length === 0) return text;
+  let sorted = spans;
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i]!.start < spans[i - 1]!.start) {
+      sorted = [...spans].sort((a, b) => a.start - b.start);
+      break;
+    }
+  }
+  let out = '';
+  let at = 0;
+  for (const s of sorted) {
+    if (s.start < at) continue;
+    out += text.slice(at, s.start) + (vault ? vault.placeholderFor(s.type, text.slice(s.start, s.end)) : `[${s.type}]`);
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
+
+/**
+ * Replaces each span with a typed placeholder, in `vault` (a new one by default).
  * @example
  * mask('mail a@b.co or a@b.co', [{ type: 'EMAIL_ADDRESS', start: 5, end: 11, score: 1 }, { type: 'EMAIL_ADDRESS', start: 15, end: 21, score: 1 }])
  * // { text: 'mail <EMAIL_ADDRESS_1> or <EMAIL_ADDRESS_1>', placeholders: Map { '<EMAIL_ADDRESS_1>' => 'a@b.co' }, counts: { EMAIL_ADDRESS: 2 } }
  */
-export function mask(text: string, spans: readonly EntitySpan[]): MaskResult {
-  const placeholders = new Map<string, string>();
+export function mask(text: string, spans: readonly EntitySpan[], vault = new MaskVault()): MaskResult {
   const counts: Record<string, number> = {};
-  if (spans.length === 0) return { text, placeholders, counts };
-  const byValue = new Map<string, string>();
-  const next: Record<string, number> = {};
-  const sorted = [...spans].sort((a, b) => a.start - b.start);
-  let out = '';
-  let pos = 0;
-  for (const s of sorted) {
-    if (s.start < pos) continue;
-    const value = text.slice(s.start, s.end);
-    const key = `${s.type}\u0000${value}`;
-    let ph = byValue.get(key);
-    if (!ph) {
-      next[s.type] = (next[s.type] ?? 0) + 1;
-      ph = `<${s.type}_${next[s.type]}>`;
-      byValue.set(key, ph);
-      placeholders.set(ph, value);
-    }
+  let at = 0;
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    if (s.start < at) continue;
     counts[s.type] = (counts[s.type] ?? 0) + 1;
-    out += text.slice(pos, s.start) + ph;
-    pos = s.end;
+    at = s.end;
   }
-  return { text: out + text.slice(pos), placeholders, counts };
+  return { text: maskSpans(text, spans, vault), placeholders: vault.placeholders, counts };
 }
 
-const PLACEHOLDER_RE = /<[A-Z][A-Z0-9_]*_\d+>/g;
+const PLACEHOLDER_RE = /<[A-Z0-9_]+_\d+>/g;
 
 /** Restores the placeholders of one request in a text (unknown ones stay as they are). */
-export function unmask(text: string, placeholders: ReadonlyMap<string, string>): string {
+export function unmask(text: string, placeholders: ReadonlyMap<string, string>, escape?: Escape): string {
   if (placeholders.size === 0 || text.indexOf('<') < 0) return text;
-  return text.replace(PLACEHOLDER_RE, (ph) => placeholders.get(ph) ?? ph);
+  return text.replace(PLACEHOLDER_RE, (ph) => {
+    const v = placeholders.get(ph);
+    return v === undefined ? ph : escape ? escape(v) : v;
+  });
 }
 
 // A tail that could still grow into a placeholder: "<", "<EMAIL", "<EMAIL_ADDRESS_1".
@@ -72,7 +124,10 @@ const MAX_PLACEHOLDER = 64;
 export class StreamingUnmasker {
   private held = '';
 
-  constructor(private readonly placeholders: ReadonlyMap<string, string>) {}
+  constructor(
+    private readonly placeholders: ReadonlyMap<string, string>,
+    private readonly escape?: Escape,
+  ) {}
 
   /** The text that can be sent now for this chunk. */
   push(chunk: string): string {
@@ -82,15 +137,20 @@ export class StreamingUnmasker {
     const tail = PARTIAL_TAIL_RE.exec(text);
     if (tail && text.length - tail.index <= MAX_PLACEHOLDER) {
       this.held = text.slice(tail.index);
-      return unmask(text.slice(0, tail.index), this.placeholders);
+      return unmask(text.slice(0, tail.index), this.placeholders, this.escape);
     }
-    return unmask(text, this.placeholders);
+    return unmask(text, this.placeholders, this.escape);
   }
 
   /** Whatever is still held back, at the end of the stream. */
   flush(): string {
-    const rest = unmask(this.held, this.placeholders);
+    const rest = unmask(this.held, this.placeholders, this.escape);
     this.held = '';
     return rest;
   }
+}
+
+/** A value as it must appear inside a JSON string. */
+export function jsonEscape(v: string): string {
+  return JSON.stringify(v).slice(1, -1);
 }

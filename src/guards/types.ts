@@ -33,4 +33,7 @@ export interface InjectionScore {
 
 export interface InjectionDetector {
   score(text: string): InjectionScore;
+  /** Default thresholds when a policy sets none: for `flag` (balanced) and for `block` (low false-positive rate). */
+  readonly threshold?: number;
+  readonly blockThreshold?: number;
 }

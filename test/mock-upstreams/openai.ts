@@ -54,6 +54,12 @@ export const openAIDialect: MockDialect = {
           logprobs: null,
           finish_reason: finishOf(s),
         },
+        ...(s.moreChoices ?? []).map((text, i) => ({
+          index: i + 1,
+          message: { role: 'assistant', content: text, refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        })),
       ],
       ...(s.omitUsage ? {} : { usage: usage(s) }),
       system_fingerprint: 'fp_mock',
@@ -62,8 +68,8 @@ export const openAIDialect: MockDialect = {
   streamEvents(s, body, path) {
     const model = modelOf(body, path);
     const base = { id: 'chatcmpl-mock123', object: 'chat.completion.chunk', created: 1_700_000_000, model, system_fingerprint: 'fp_mock' };
-    const chunk = (delta: unknown, finish: string | null): MockEvent => ({
-      data: JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] }),
+    const chunk = (delta: unknown, finish: string | null, index = 0): MockEvent => ({
+      data: JSON.stringify({ ...base, choices: [{ index, delta, logprobs: null, finish_reason: finish }] }),
     });
     const events: MockEvent[] = [chunk({ role: 'assistant', content: s.toolCalls?.length ? null : '', refusal: null }, null)];
     for (const piece of textDeltas(s.text ?? '')) if (!s.toolCalls?.length) events.push(chunk({ content: piece }, null));
@@ -72,6 +78,11 @@ export const openAIDialect: MockDialect = {
       for (const a of argumentDeltas(t.arguments)) events.push(chunk({ tool_calls: [{ index, function: { arguments: a } }] }, null));
     }
     events.push(chunk({}, finishOf(s)));
+    for (const [i, text] of (s.moreChoices ?? []).entries()) {
+      events.push(chunk({ role: 'assistant', content: '' }, null, i + 1));
+      for (const piece of textDeltas(text)) events.push(chunk({ content: piece }, null, i + 1));
+      events.push(chunk({}, 'stop', i + 1));
+    }
     const wantsUsage = (body as { stream_options?: { include_usage?: boolean } }).stream_options?.include_usage === true;
     if (wantsUsage && !s.omitUsage) events.push({ data: JSON.stringify({ ...base, choices: [], usage: usage(s) }) });
     events.push({ data: '[DONE]' });

@@ -24,6 +24,8 @@ export interface MockUsage {
 export interface MockScenario {
   text?: string;
   toolCalls?: MockToolCall[];
+  /** Texts of further choices (`n` > 1): choice 1, 2, … (OpenAI dialect). */
+  moreChoices?: string[];
   finish?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
   usage?: MockUsage;
   /** Leave usage out of the answer (non-stream body and stream alike). */

@@ -31,11 +31,14 @@ export interface ScoredText extends InjectionScore {
 }
 
 export class RuleModelInjectionDetector implements InjectionDetector {
-  /** Default threshold for this model (tuned on the training part). */
+  /** Default threshold for this model: best balanced accuracy out of fold on the training part. */
   readonly threshold: number;
+  /** Default threshold of a guard that blocks: at most 1% out-of-fold false positives on the training part. */
+  readonly blockThreshold: number;
 
   constructor(private readonly model: InjectionModel = loadModel()) {
     this.threshold = model.threshold;
+    this.blockThreshold = model.blockThreshold;
   }
 
   /**

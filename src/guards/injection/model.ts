@@ -23,6 +23,11 @@ export const ModelFileSchema = z.object({
   weights: z.string(),
   /** Default decision threshold on the combined score, tuned on the training part only. */
   threshold: z.number().min(0).max(1),
+  /**
+   * Default threshold of a guard that blocks: the lowest with at most 1% false positives on
+   * the training part's benign rows, out of fold (5-fold cross-validation; never the held-out part).
+   */
+  blockThreshold: z.number().min(0).max(1),
   /** How the model was trained and what it measured (informational). */
   training: z.record(z.string(), z.unknown()),
 });
@@ -33,6 +38,7 @@ export interface InjectionModel {
   bias: number;
   weights: Float32Array;
   threshold: number;
+  blockThreshold: number;
 }
 
 export function encodeModel(model: InjectionModel, training: Record<string, unknown>): ModelFile {
@@ -49,6 +55,7 @@ export function encodeModel(model: InjectionModel, training: Record<string, unkn
     scale,
     weights: Buffer.from(q.buffer, q.byteOffset, q.byteLength).toString('base64'),
     threshold: model.threshold,
+    blockThreshold: model.blockThreshold,
     training,
   };
 }
@@ -63,7 +70,7 @@ export function decodeModel(file: ModelFile): InjectionModel {
   if (q.length !== expected) throw new Error(`injection model: ${q.length} weights, expected ${expected}`);
   const weights = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) weights[i] = q[i]! * file.scale;
-  return { bits: file.bits, bias: file.bias, weights, threshold: file.threshold };
+  return { bits: file.bits, bias: file.bias, weights, threshold: file.threshold, blockThreshold: file.blockThreshold };
 }
 
 export function loadModel(path = MODEL_PATH): InjectionModel {

@@ -65,7 +65,8 @@ const SPLIT_RUN = /(?<![a-z0-9äöüß])(?:[a-zäöüß][ .\-_*|/+~,]{1,2}){3,}[
 /** A separator inside a word: "ig-nore", "sys_tem", "pr*ompt". */
 const INWORD_SEPARATOR = /(?<=[a-zäöüß]{2})[-_*|~^.](?=[a-zäöüß]{2})/g;
 const LEET_HINT = /[a-z][0-9@$]|[0-9@$][a-z]/;
-const LEET_WORD = /[a-z]*[0-9@$][a-z0-9@$]*/g;
+/** A whole run of [a-z0-9@$] holding a digit, `@` or `$` (the lookbehind keeps it from retrying inside a word). */
+const LEET_WORD = /(?<![a-z0-9@$])[a-z]*[0-9@$][a-z0-9@$]*/g;
 const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's' };
 
 /** Candidate base64 runs (checked further in code: one character class keeps the scan linear). */
@@ -149,9 +150,41 @@ export function normalize(raw: string, depth = 0): NormalizedText {
   return { text, payloads: normalizedPayloads, signals: [...signals] };
 }
 
+/** Whether `code` may be part of a base64 run ([A-Za-z0-9+/_-]). */
+function base64Char(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45;
+}
+
+/** Whether `code` may be part of a hex run ([0-9a-fA-F], `\x`/`0x` prefixes, separators [\s:,]). */
+function hexRunChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 120 || c === 92 || c === 58 || c === 44 || c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/**
+ * Cheap pre-check, one pass: whether the text has a stretch of 16 characters that could hold a
+ * base64 run, and one that could hold a hex run (each match of BASE64_RUN / HEX_RUN is at
+ * least 16 characters of its class), so the decoding regexes run only when one may match.
+ */
+function runCandidates(text: string): { base64: boolean; hex: boolean } {
+  let b = 0;
+  let h = 0;
+  let base64 = false;
+  let hex = false;
+  for (let i = 0; i < text.length && !(base64 && hex); i++) {
+    const c = text.charCodeAt(i);
+    b = base64Char(c) ? b + 1 : 0;
+    h = hexRunChar(c) ? h + 1 : 0;
+    if (b >= 16) base64 = true;
+    if (h >= 16) hex = true;
+  }
+  return { base64, hex };
+}
+
 function decodePayloads(text: string, payloads: string[], signals: Set<ObfuscationSignal>): void {
   if (text.length < 16) return;
-  for (const run of text.match(BASE64_RUN) ?? []) {
+  const may = runCandidates(text);
+  const base64Runs = may.base64 ? (text.match(BASE64_RUN) ?? []) : [];
+  for (const run of base64Runs) {
     if (!/[a-z]/.test(run) || !/[A-Z0-9]/.test(run)) continue; // plain words are not base64
     if (/[+/]/.test(run) && /[-_]/.test(run)) continue;
     const decoded = printable(Buffer.from(run, /[-_]/.test(run) ? 'base64url' : 'base64').toString('utf8'));
@@ -160,7 +193,8 @@ function decodePayloads(text: string, payloads: string[], signals: Set<Obfuscati
       payloads.push(decoded);
     }
   }
-  for (const run of text.match(HEX_RUN) ?? []) {
+  const hexRuns = may.hex ? (text.match(HEX_RUN) ?? []) : [];
+  for (const run of hexRuns) {
     const digits = run.replace(/\\x|0x|[\s:,]/g, '');
     if (digits.length % 2 !== 0) continue;
     const decoded = printable(Buffer.from(digits, 'hex').toString('utf8'));
@@ -169,7 +203,8 @@ function decodePayloads(text: string, payloads: string[], signals: Set<Obfuscati
       payloads.push(decoded);
     }
   }
-  for (const run of text.match(PERCENT_RUN) ?? []) {
+  const percentRuns = text.includes('%') ? (text.match(PERCENT_RUN) ?? []) : [];
+  for (const run of percentRuns) {
     let decoded: string | undefined;
     try {
       decoded = printable(decodeURIComponent(run));
@@ -203,8 +238,16 @@ export function rot13(text: string): string {
 
 const ROT13_COMMON_WORDS = new Set([...COMMON_WORDS].map(rot13));
 
+/** A whole a-z run that is a frequent word rot13-encoded (the count `looksRot13` needs, without splitting the text). */
+const ROT13_WORD = new RegExp(`(?<![a-z])(?:${[...ROT13_COMMON_WORDS].sort((x, y) => y.length - x.length).join('|')})(?![a-z])`, 'g');
+
 /** Whether the text holds several frequent words once rot13-decoded, and many more than as written. */
 function looksRot13(text: string): boolean {
+  // Cheap pre-check: fewer than four encoded frequent words settles it.
+  ROT13_WORD.lastIndex = 0;
+  let candidates = 0;
+  while (candidates < 4 && ROT13_WORD.exec(text) !== null) candidates++;
+  if (candidates < 4) return false;
   let plain = 0;
   let rotated = 0;
   for (const w of text.match(/[a-z]{2,}/g) ?? []) {

@@ -30,14 +30,104 @@ export interface Rule {
   alsoNeeds?: readonly string[];
 }
 
-function anyIn(text: string, needles: readonly string[] | undefined): boolean {
-  if (needles === undefined) return true;
-  for (const needle of needles) if (text.includes(needle)) return true;
+/**
+ * Which of a fixed set of needles occur in a text, in one pass: an Aho-Corasick automaton
+ * compiled to a table (one lookup per character), so the rules' pre-filters cost one scan
+ * of the text instead of one `includes` per needle.
+ */
+export class NeedleSet {
+  /** Needle → id (an index into `scan`'s result). */
+  readonly ids = new Map<string, number>();
+  /** Character code → symbol (0: a character no needle holds). */
+  private readonly alphabet = new Uint16Array(65536);
+  private readonly symbols: number;
+  /** state × symbols + symbol → next state. */
+  private readonly delta: Int32Array;
+  /** Needle ids ending at each state (suffixes included); empty for most. */
+  private readonly out: number[][];
+
+  constructor(needles: Iterable<string>) {
+    const next: Array<Map<number, number>> = [new Map()];
+    const out: number[][] = [[]];
+    let symbols = 1;
+    for (const n of needles) {
+      if (this.ids.has(n) || n.length === 0) continue;
+      const id = this.ids.size;
+      this.ids.set(n, id);
+      let s = 0;
+      for (let i = 0; i < n.length; i++) {
+        const c = n.charCodeAt(i);
+        if (this.alphabet[c] === 0) this.alphabet[c] = symbols++;
+        const a = this.alphabet[c]!;
+        let t = next[s]!.get(a);
+        if (t === undefined) {
+          t = next.length;
+          next.push(new Map());
+          out.push([]);
+          next[s]!.set(a, t);
+        }
+        s = t;
+      }
+      out[s]!.push(id);
+    }
+    this.symbols = symbols;
+    const delta = new Int32Array(next.length * symbols);
+    const fail = new Int32Array(next.length);
+    // Breadth first: a state's failure state (and its row) is complete before the state's own.
+    const queue: number[] = [];
+    for (let a = 1; a < symbols; a++) {
+      const t = next[0]!.get(a);
+      if (t !== undefined) {
+        delta[a] = t;
+        queue.push(t);
+      }
+    }
+    for (let q = 0; q < queue.length; q++) {
+      const s = queue[q]!;
+      const f = fail[s]!;
+      out[s] = [...out[s]!, ...out[f]!];
+      for (let a = 1; a < symbols; a++) {
+        const t = next[s]!.get(a);
+        if (t === undefined) delta[s * symbols + a] = delta[f * symbols + a]!;
+        else {
+          delta[s * symbols + a] = t;
+          fail[t] = delta[f * symbols + a]!;
+          queue.push(t);
+        }
+      }
+    }
+    this.delta = delta;
+    this.out = out;
+  }
+
+  /** found[id] is 1 when the needle with that id occurs in `text`. */
+  scan(text: string): Uint8Array {
+    const found = new Uint8Array(this.ids.size);
+    const { delta, alphabet, symbols, out } = this;
+    let s = 0;
+    for (let i = 0; i < text.length; i++) {
+      s = delta[s * symbols + alphabet[text.charCodeAt(i)]!]!;
+      const o = out[s]!;
+      for (let k = 0; k < o.length; k++) found[o[k]!] = 1;
+    }
+    return found;
+  }
+}
+
+interface CompiledRule {
+  rule: Rule;
+  needs: number[] | undefined;
+  alsoNeeds: number[] | undefined;
+}
+
+function anyFound(found: Uint8Array, ids: readonly number[] | undefined): boolean {
+  if (ids === undefined) return true;
+  for (const id of ids) if (found[id] === 1) return true;
   return false;
 }
 
-function mayMatch(rule: Rule, text: string): boolean {
-  return anyIn(text, rule.needs) && anyIn(text, rule.alsoNeeds);
+function mayMatch(rule: CompiledRule, found: Uint8Array): boolean {
+  return anyFound(found, rule.needs) && anyFound(found, rule.alsoNeeds);
 }
 
 // Shared vocabulary (normalized, lower case).
@@ -143,6 +233,13 @@ export const OBFUSCATION_WEIGHTS: Readonly<Record<ObfuscationSignal, number>> = 
   tag_payload: 0.8,
 };
 
+const NEEDLES = new NeedleSet(RULES.flatMap((r) => [...(r.needs ?? []), ...(r.alsoNeeds ?? [])]));
+const COMPILED: readonly CompiledRule[] = RULES.map((rule) => ({
+  rule,
+  needs: rule.needs?.map((n) => NEEDLES.ids.get(n)!),
+  alsoNeeds: rule.alsoNeeds?.map((n) => NEEDLES.ids.get(n)!),
+}));
+
 export interface RuleResult {
   /** Noisy-or score per family, 0..1. */
   families: Record<RuleFamily, number>;
@@ -167,14 +264,18 @@ export function runRules(n: NormalizedText): RuleResult {
   };
   const hits: string[] = [];
   let payloadAttack = false;
-  for (const rule of RULES) {
-    if (mayMatch(rule, n.text) && rule.pattern.test(n.text)) {
+  const found = NEEDLES.scan(n.text);
+  const payloadsFound = n.payloads.map((p) => NEEDLES.scan(p));
+  for (const c of COMPILED) {
+    const rule = c.rule;
+    if (mayMatch(c, found) && rule.pattern.test(n.text)) {
       miss[rule.family] *= 1 - rule.weight;
       hits.push(`${rule.family}:${rule.name}`);
       continue;
     }
-    for (const payload of n.payloads) {
-      if (mayMatch(rule, payload) && rule.pattern.test(payload)) {
+    for (let k = 0; k < n.payloads.length; k++) {
+      const payload = n.payloads[k]!;
+      if (mayMatch(c, payloadsFound[k]!) && rule.pattern.test(payload)) {
         miss[rule.family] *= 1 - rule.weight;
         hits.push(`${rule.family}:${rule.name}`);
         if (rule.family !== 'obfuscation') payloadAttack = true;

@@ -31,6 +31,8 @@ function nationalValid(candidate: string): boolean {
 export const phoneRecognizer: Recognizer = {
   type: 'PHONE_NUMBER',
   scan(text, lower, out) {
+    // A text often repeats a number (signatures, quoted replies): each distinct candidate is parsed once per scan.
+    const parsed = new Map<string, number>();
     for (const m of text.matchAll(PHONE_RE)) {
       const raw = m[0];
       const digits = raw.replace(/\D/g, '');
@@ -42,12 +44,17 @@ export const phoneRecognizer: Recognizer = {
       let score: number;
       const intl = raw.startsWith('+') || raw.startsWith('(+');
       if (intl || raw.startsWith('00')) {
-        const p = parsePhoneNumberFromString(intl ? raw.replace('(0)', '') : '+' + raw.slice(2));
-        score = !p ? 0 : p.isValid() ? 0.75 : p.isPossible() ? 0.45 : 0.2;
+        score = parsed.get(raw) ?? -1;
+        if (score < 0) {
+          const p = parsePhoneNumberFromString(intl ? raw.replace('(0)', '') : '+' + raw.slice(2));
+          score = !p ? 0 : p.isValid() ? 0.75 : p.isPossible() ? 0.45 : 0.2;
+          parsed.set(raw, score);
+        }
       } else if (context) {
         score = 0.3;
       } else {
-        score = nationalValid(raw) ? 0.5 : 0;
+        score = parsed.get(raw) ?? -1;
+        if (score < 0) parsed.set(raw, (score = nationalValid(raw) ? 0.5 : 0));
         // Plain digit runs without separators are more often ids than phone numbers.
         if (score > 0 && /^\d+$/.test(raw)) score -= 0.15;
       }

@@ -9,7 +9,7 @@ import { countChatInputTokens } from '../../token-counter.js';
 import type { EntityDetector, EntitySpan, InjectionDetector } from '../types.js';
 import { countTypes, type Verdict } from './decision.js';
 import type { GuardAction, InputGuardConfig } from './schema.js';
-import { maskSpans, type MaskVault } from './vault.js';
+import { maskSpans, type MaskVault } from '../mask.js';
 
 /** One piece of text in the request: a message's string content or one of its text parts. */
 export interface TextSlot {
@@ -32,7 +32,10 @@ export interface InputFinding {
 export interface InputGuard {
   readonly name: string;
   readonly action: GuardAction;
-  check(slots: readonly TextSlot[], req: ChatRequest, vault: () => MaskVault): InputFinding;
+  /** Whether the guard also checks `/v1/embeddings` inputs. */
+  readonly embeddings: boolean;
+  /** `vault` is absent where masks need not be reversible (embeddings inputs): they become `[TYPE]`. */
+  check(slots: readonly TextSlot[], req: ChatRequest, vault?: () => MaskVault): InputFinding;
 }
 
 export interface GuardDetectors {
@@ -86,6 +89,7 @@ function entityGuard(name: 'pii' | 'secrets', det: EntityDetector | undefined, g
   return {
     name,
     action: g.action,
+    embeddings: true,
     check(slots, _req, vault) {
       const found: string[] = [];
       let rewrites: Map<number, string> | undefined;
@@ -93,7 +97,7 @@ function entityGuard(name: 'pii' | 'secrets', det: EntityDetector | undefined, g
         const spans = det.detect(s.text, opts);
         if (spans.length === 0) return;
         for (const sp of spans) found.push(sp.type);
-        if (g.action === 'mask') (rewrites ??= new Map()).set(i, maskSpans(s.text, spans, reversible ? vault() : undefined));
+        if (g.action === 'mask') (rewrites ??= new Map()).set(i, maskSpans(s.text, spans, reversible && vault ? vault() : undefined));
       });
       if (found.length === 0) return PASS;
       const masked = countTypes(found);
@@ -112,9 +116,12 @@ export function compileInputGuard(g: InputGuardConfig, detectors: GuardDetectors
     case 'injection': {
       const det = detectors.injection;
       if (!det) throw new Error("guardrails: the 'injection' guard needs the injection detector (src/guards/injection), which is not available");
+      const threshold = g.threshold ?? (g.action === 'block' ? det.blockThreshold : det.threshold);
+      if (threshold === undefined) throw new Error("guardrails: the 'injection' guard needs a threshold (this detector has no default)");
       return {
         name: 'injection',
         action: g.action,
+        embeddings: g.embeddings,
         check(slots) {
           let best = 0;
           let signals: string[] = [];
@@ -128,8 +135,8 @@ export function compileInputGuard(g: InputGuardConfig, detectors: GuardDetectors
             }
           }
           const score = Math.round(best * 1000) / 1000;
-          if (best < g.threshold) return { verdict: 'pass', score };
-          return { verdict: g.action, score, detail: signals.length ? `signals: ${signals.join(', ')}` : `score ${score} >= ${g.threshold}` };
+          if (best < threshold) return { verdict: 'pass', score };
+          return { verdict: g.action, score, detail: signals.length ? `signals: ${signals.join(', ')}` : `score ${score} >= ${threshold}` };
         },
       };
     }
@@ -137,6 +144,7 @@ export function compileInputGuard(g: InputGuardConfig, detectors: GuardDetectors
       return {
         name: 'max_tokens',
         action: g.action,
+        embeddings: true,
         check(slots, req) {
           // A token is at least one UTF-8 byte: short requests pass without tokenizing.
           let bytes = 0;
@@ -155,6 +163,7 @@ export function compileInputGuard(g: InputGuardConfig, detectors: GuardDetectors
       return {
         name,
         action: g.action,
+        embeddings: true,
         check(slots) {
           let hits = 0;
           let rewrites: Map<number, string> | undefined;
@@ -177,6 +186,7 @@ export function compileInputGuard(g: InputGuardConfig, detectors: GuardDetectors
       return {
         name: 'topics',
         action: g.action,
+        embeddings: false,
         check(slots) {
           const text = slots
             .filter((s) => s.role === 'user')

@@ -5,9 +5,12 @@
  * dropped, so the provider never sees the raw text); `flag` only records. On the way out,
  * values masked reversibly are restored in the answer — JSON, stream (in flight) and cache
  * hit alike — so the cache keeps placeholders and each caller gets their own values back.
- * Every call whose policy or sampling says so is offered to the review queue.
+ * Tool-call arguments are restored too (JSON-escaped). `/v1/embeddings` inputs go through the
+ * guards that apply to them (see `guardEmbeddings`). Every call whose policy or sampling says
+ * so is offered to the review queue.
  */
-import type { ChatCompletion } from '../../canonical.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, ToolCallDelta } from '../../canonical.js';
+import type { StreamPart } from '../../providers/types.js';
 import type { Stage } from '../../pipeline/compose.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { ReviewQueue } from '../review/review-queue.js';
@@ -15,8 +18,8 @@ import { blockedError, msSince, type GuardDecision } from './decision.js';
 import type { GuardrailEngine } from './engine.js';
 import { rewriteRequest, textSlots } from './input-guards.js';
 import type { GuardrailState } from './state.js';
-import { rewriteStream } from './stream-rewrite.js';
-import { MaskVault } from './vault.js';
+import { jsonEscape, MaskVault, StreamingUnmasker } from '../mask.js';
+import { stripNative, type StreamHandle } from './stream-rewrite.js';
 
 export function inputGuards(engine: GuardrailEngine, review?: ReviewQueue): Stage<RequestContext> {
   return async (ctx, next) => {
@@ -48,9 +51,46 @@ export function inputGuards(engine: GuardrailEngine, review?: ReviewQueue): Stag
       // The native body holds the raw text: without it the provider builds from the masked request.
       if (rewritten) ctx.request = { kind: 'chat', body };
     }
+    if (policy.input.length > 0 && req?.kind === 'embeddings') {
+      const body = guardEmbeddings(state, req.body);
+      if (body !== req.body) ctx.request = { kind: 'embeddings', body };
+    }
     await next();
     if (state.vault && state.vault.size > 0) restore(ctx, state.vault);
   };
+}
+
+/**
+ * `/v1/embeddings`: the guards that apply (pii, secrets, deny, max_tokens; injection when its
+ * `embeddings` option says so) check each text input as a user message. Masks are `[TYPE]`:
+ * the provider embeds the masked text and there is nothing to restore. Token-array inputs
+ * are not text and pass unchecked. Returns the body, rewritten when a guard masked.
+ */
+function guardEmbeddings(state: GuardrailState, body: EmbeddingsRequest): EmbeddingsRequest {
+  const input = body.input;
+  const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input as string[]) : [];
+  if (texts.length === 0) return body;
+  let chat: ChatRequest = { model: body.model, messages: texts.map((t) => ({ role: 'user', content: t })) };
+  let slots = textSlots(chat);
+  let rewritten = false;
+  for (const g of state.policy.input) {
+    if (!g.embeddings) continue;
+    const t0 = performance.now();
+    const f = g.check(slots, chat);
+    const d: GuardDecision = { guard: g.name, stage: 'input', action: g.action, verdict: f.verdict, score: f.score, ms: msSince(t0) };
+    if (f.masked) d.masked = f.masked;
+    if (f.detail && f.verdict !== 'pass') d.detail = f.detail;
+    state.decisions.push(d);
+    if (f.verdict === 'block') throw blockedError(g.name, 'input', f.detail ?? 'the request is not allowed');
+    if (f.rewrites?.size) {
+      chat = rewriteRequest(chat, slots, f.rewrites);
+      slots = textSlots(chat);
+      rewritten = true;
+    }
+  }
+  if (!rewritten) return body;
+  const out = slots.map((s) => s.text);
+  return { ...body, input: typeof input === 'string' ? out[0]! : out };
 }
 
 /** Puts the caller's masked values back into the answer. */
@@ -75,16 +115,7 @@ function restore(ctx: RequestContext, vault: MaskVault): void {
     const { native: _native, ...value } = r.value;
     ctx.result = { kind: 'chat', value: { ...value, response: restored } };
   } else if (r.kind === 'stream') {
-    const longest = vault.maxPlaceholderLength();
-    const s = rewriteStream(r, (held, final) => {
-      if (final) return { emit: vault.restore(held), hold: '' };
-      // Hold back an unfinished `<PLACEHOLDER_n` at the end until its `>` arrives.
-      const open = held.lastIndexOf('<');
-      if (open >= 0 && held.indexOf('>', open) < 0 && held.length - open < longest) {
-        return { emit: vault.restore(held.slice(0, open)), hold: held.slice(open) };
-      }
-      return { emit: vault.restore(held), hold: '' };
-    });
+    const s = restoreStream(r, vault);
     ctx.result = { ...r, first: s.first, rest: s.rest };
   } else if (r.kind === 'cached') {
     const e = r.hit.entry;
@@ -92,7 +123,77 @@ function restore(ctx: RequestContext, vault: MaskVault): void {
   }
 }
 
-/** A value as it must appear inside a JSON string. */
-function jsonEscape(v: string): string {
-  return JSON.stringify(v).slice(1, -1);
+/**
+ * Restores placeholders in a streamed answer, in flight: in every choice's content and in
+ * its tool calls' argument deltas (values JSON-escaped there). A placeholder split across
+ * deltas is held back until it is whole; what a choice still holds goes out with its finish
+ * chunk (or in one last chunk when the stream ends without one).
+ */
+export function restoreStream(s: StreamHandle, vault: MaskVault): StreamHandle {
+  const held = new Map<string, StreamingUnmasker>();
+  let last: ChatCompletionChunk | undefined;
+  const unmasker = (key: string, escape?: (v: string) => string): StreamingUnmasker => {
+    let u = held.get(key);
+    if (!u) held.set(key, (u = new StreamingUnmasker(vault.placeholders, escape)));
+    return u;
+  };
+  /** Flushes what choice `index` holds: its content, and argument deltas by tool index. */
+  const flushChoice = (index: number): { content: string; args: ToolCallDelta[] } => {
+    let content = '';
+    const args: ToolCallDelta[] = [];
+    for (const [key, u] of held) {
+      const [c, kind, t] = key.split(':');
+      if (Number(c) !== index) continue;
+      const rest = u.flush();
+      held.delete(key);
+      if (!rest) continue;
+      if (kind === 'c') content += rest;
+      else args.push({ index: Number(t), function: { arguments: rest } });
+    }
+    return { content, args };
+  };
+  type Choice = ChatCompletionChunk['choices'][number];
+  const feed = (raw: StreamPart): StreamPart => {
+    const p = stripNative(raw);
+    if (!p.chunk || p.chunk.choices.length === 0) return p;
+    last = p.chunk;
+    const choices = p.chunk.choices.map((c): Choice => {
+      const delta = { ...c.delta };
+      if (typeof delta.content === 'string' && delta.content) delta.content = unmasker(`${c.index}:c`).push(delta.content);
+      if (delta.tool_calls) {
+        delta.tool_calls = delta.tool_calls.map((t) =>
+          t.function?.arguments ? { ...t, function: { ...t.function, arguments: unmasker(`${c.index}:a:${t.index}`, jsonEscape).push(t.function.arguments) } } : t,
+        );
+      }
+      if (c.finish_reason != null) {
+        const rest = flushChoice(c.index);
+        if (rest.content) delta.content = (delta.content ?? '') + rest.content;
+        if (rest.args.length) delta.tool_calls = [...(delta.tool_calls ?? []), ...rest.args];
+      }
+      return { ...c, delta };
+    });
+    return { ...p, chunk: { ...p.chunk, choices } };
+  };
+  const src = s.rest;
+  let done = false;
+  const first = s.first.done ? s.first : { done: false as const, value: feed(s.first.value) };
+  const rest: AsyncIterator<StreamPart> = {
+    async next() {
+      if (done) return { done: true, value: undefined };
+      const step = await src.next();
+      if (!step.done) return { done: false, value: feed(step.value) };
+      done = true;
+      const indexes = new Set([...held.keys()].map((k) => Number(k.split(':')[0])));
+      const choices: Choice[] = [];
+      for (const index of indexes) {
+        const r = flushChoice(index);
+        if (r.content || r.args.length) choices.push({ index, delta: { ...(r.content ? { content: r.content } : {}), ...(r.args.length ? { tool_calls: r.args } : {}) }, finish_reason: null });
+      }
+      if (choices.length && last) return { done: false, value: { chunk: { ...last, choices } } };
+      return step;
+    },
+  };
+  if (src.return) rest.return = (v?: unknown) => src.return!(v);
+  if (src.throw) rest.throw = (e?: unknown) => src.throw!(e);
+  return { first, rest };
 }

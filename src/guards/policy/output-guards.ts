@@ -31,6 +31,8 @@ export interface OutputInput {
 export interface OutputGuard {
   readonly name: string;
   readonly action: GuardAction;
+  /** Leak guards (pii, secrets) also read tool calls' arguments. */
+  readonly leaks?: boolean;
   /** Span guards (pii, secrets, toxicity) can scan a stream in flight. */
   spans?(text: string): EntitySpan[];
   /** Null when the guard does not apply to this call (no JSON asked for, no sources given). */
@@ -122,7 +124,7 @@ export function compileOutputGuard(g: OutputGuardConfig, detectors: GuardDetecto
       const det = detectors[g.type];
       if (!det) throw new Error(`guardrails: the output '${g.type}' guard needs the ${g.type} detector (src/guards/${g.type}), which is not available`);
       const opts = { ...(g.types ? { types: g.types } : {}), ...(g.threshold !== undefined ? { minScore: g.threshold } : {}) };
-      return spanGuard(g.type, g.action, (t) => det.detect(t, opts));
+      return { ...spanGuard(g.type, g.action, (t) => det.detect(t, opts)), leaks: true };
     }
     case 'toxicity':
       return {

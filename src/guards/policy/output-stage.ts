@@ -7,8 +7,10 @@
  * blocked. Under `stream: incremental` span guards (pii, secrets, toxicity) scan a
  * look-behind window as the text flows and mask in flight (or end the stream with the
  * error); whole-answer guards (json, grounding, toxicity's score) judge it at the end.
+ * Every choice (`n` > 1) is judged; `pii` and `secrets` also read tool calls' arguments
+ * (incremental streams hold those, and other choices' texts, until their choice finishes).
  */
-import { contentText, type ChatRequest, type Usage } from '../../canonical.js';
+import { contentText, type ChatCompletionChunk, type ChatRequest, type Usage } from '../../canonical.js';
 import type { Stage } from '../../pipeline/compose.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { ChatResult, StreamPart } from '../../providers/types.js';
@@ -19,34 +21,75 @@ import { blockedError, countTypes, msSince, type GuardDecision } from './decisio
 import type { CompiledPolicy } from './engine.js';
 import type { OutputInput } from './output-guards.js';
 import type { GuardrailState } from './state.js';
-import { rewriteStream } from './stream-rewrite.js';
-import { maskSpans } from './vault.js';
+import { rewriteStream, type StreamHandle } from './stream-rewrite.js';
+import { maskSpans } from '../mask.js';
+
+/**
+ * One text of an answer the guards judge: a choice's content (`tool` -1) or one of its tool
+ * calls' arguments. Whole-answer guards read contents; leak guards (pii, secrets) read both.
+ */
+interface Target {
+  choice: number;
+  tool: number;
+  text: string;
+  /** A content with no text beside tool calls: only leak guards look at it. */
+  empty?: boolean;
+}
 
 /** What a policy's output guards made of one answer. */
 interface Judgement {
   decisions: GuardDecision[];
-  spans: EntitySpan[];
+  /** Spans to mask, by target index. */
+  spans: Map<number, EntitySpan[]>;
   /** The first guard that stops the answer as it is. */
   stop?: { guard: string; verdict: 'block' | 'retry' | 'fallback'; detail: string };
 }
 
-function judge(policy: CompiledPolicy, answer: string, input: OutputInput): Judgement {
-  const j: Judgement = { decisions: [], spans: [] };
+function where(t: Target, many: boolean): string {
+  if (t.tool >= 0) return `${many ? `choice ${t.choice} ` : ''}tool call ${t.tool} arguments: `;
+  return many ? `choice ${t.choice}: ` : '';
+}
+
+function judge(policy: CompiledPolicy, targets: readonly Target[], input: OutputInput): Judgement {
+  const j: Judgement = { decisions: [], spans: new Map() };
+  const many = targets.some((t) => t.choice > 0);
   for (const g of policy.output) {
     const t0 = performance.now();
-    const f = g.check(answer, input);
-    if (!f) continue;
-    const d: GuardDecision = { guard: g.name, stage: 'output', action: g.action, verdict: f.verdict, score: f.score, ms: msSince(t0) };
-    if (f.masked) d.masked = f.masked;
-    if (f.detail && (f.verdict !== 'pass' || g.name === 'grounding')) d.detail = f.detail;
-    j.decisions.push(d);
-    if (f.verdict === 'mask' && f.spans) j.spans.push(...f.spans);
-    if (f.verdict === 'block' || f.verdict === 'retry' || f.verdict === 'fallback') {
-      j.stop = { guard: g.name, verdict: f.verdict, detail: f.detail ?? 'the answer is not allowed' };
+    let d: GuardDecision | undefined;
+    const masked: string[] = [];
+    let stopDetail: string | undefined;
+    targets.forEach((t, ti) => {
+      if (t.tool >= 0 ? !g.leaks : t.empty && !g.leaks) return;
+      const f = g.check(t.text, input);
+      if (!f) return;
+      const fired = f.verdict !== 'pass';
+      if (!d || (fired && d.verdict === 'pass')) {
+        d = { guard: g.name, stage: 'output', action: g.action, verdict: f.verdict, score: f.score, ms: 0 };
+        if (f.detail && (fired || g.name === 'grounding')) d.detail = where(t, many) + f.detail;
+      }
+      if (f.masked) for (const [type, n] of Object.entries(f.masked)) for (let k = 0; k < n; k++) masked.push(type);
+      if (f.verdict === 'mask' && f.spans) j.spans.set(ti, [...(j.spans.get(ti) ?? []), ...f.spans]);
+      if (f.verdict === 'block' || f.verdict === 'retry' || f.verdict === 'fallback') stopDetail ??= where(t, many) + (f.detail ?? 'the answer is not allowed');
+    });
+    if (!d) continue;
+    const decision: GuardDecision = d;
+    decision.ms = msSince(t0);
+    if (masked.length) decision.masked = countTypes(masked);
+    j.decisions.push(decision);
+    if (stopDetail !== undefined && (decision.verdict === 'block' || decision.verdict === 'retry' || decision.verdict === 'fallback')) {
+      j.stop = { guard: g.name, verdict: decision.verdict, detail: stopDetail };
       break;
     }
   }
   return j;
+}
+
+/** Each target's text masked where the judgement says (target index → masked text). */
+function maskedTexts(targets: readonly Target[], j: Judgement): Map<number, string> | null {
+  if (j.spans.size === 0) return null;
+  const out = new Map<number, string>();
+  for (const [ti, spans] of j.spans) out.set(ti, maskSpans(targets[ti]!.text, mergeSpans(spans)));
+  return out;
 }
 
 /** Sorted, overlaps dropped (the earlier, then longer span wins). */
@@ -71,29 +114,50 @@ function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined
   };
 }
 
-/** One answer in hand: its text, and how to make it the call's result (masked or not). */
+/** One answer in hand: its texts, and how to make it the call's result (masked or not). */
 interface Answer {
+  targets: Target[];
+  /** The first choice's content (what a re-ask quotes). */
   text: string;
   usage: Usage | undefined;
-  commit(masked: string | null): void;
+  commit(masked: Map<number, string> | null): void;
+}
+
+function chatTargets(value: ChatResult): Target[] {
+  const out: Target[] = [];
+  for (const c of value.response.choices) {
+    const calls = c.message.tool_calls ?? [];
+    const text = contentText(c.message.content ?? null);
+    out.push({ choice: c.index, tool: -1, text, ...(calls.length && !text ? { empty: true } : {}) });
+    calls.forEach((t, k) => out.push({ choice: c.index, tool: k, text: t.function.arguments }));
+  }
+  return out;
 }
 
 function chatAnswer(ctx: RequestContext, value: ChatResult): Answer {
-  const msg = value.response.choices[0]?.message;
+  const targets = chatTargets(value);
   return {
-    text: contentText(msg?.content ?? null),
+    targets,
+    text: targets.find((t) => t.tool < 0)?.text ?? '',
     usage: value.usage,
     commit(masked) {
       if (masked === null) {
         ctx.result = { kind: 'chat', value };
         return;
       }
+      const by = new Map<string, string>();
+      for (const [ti, text] of masked) by.set(`${targets[ti]!.choice}:${targets[ti]!.tool}`, text);
       const { native: _native, ...rest } = value;
       const res = value.response;
-      ctx.result = {
-        kind: 'chat',
-        value: { ...rest, response: { ...res, choices: res.choices.map((c, i) => (i === 0 ? { ...c, message: { ...c.message, content: masked } } : c)) } },
-      };
+      const choices = res.choices.map((c) => {
+        const content = by.get(`${c.index}:-1`);
+        const calls = c.message.tool_calls?.map((t, k) => {
+          const args = by.get(`${c.index}:${k}`);
+          return args === undefined ? t : { ...t, function: { ...t.function, arguments: args } };
+        });
+        return { ...c, message: { ...c.message, ...(content !== undefined ? { content } : {}), ...(calls ? { tool_calls: calls } : {}) } };
+      });
+      ctx.result = { kind: 'chat', value: { ...rest, response: { ...res, choices } } };
     },
   };
 }
@@ -105,26 +169,56 @@ async function drain(first: IteratorResult<StreamPart>, rest: AsyncIterator<Stre
 }
 
 function streamAnswer(ctx: RequestContext, parts: StreamPart[], attempt: Attempted<unknown>): Answer {
-  let text = '';
+  const texts = new Map<string, Target>();
   let usage: Usage | undefined;
+  const target = (choice: number, tool: number): Target => {
+    const key = `${choice}:${tool}`;
+    let t = texts.get(key);
+    if (!t) texts.set(key, (t = { choice, tool, text: '' }));
+    return t;
+  };
   for (const p of parts) {
-    text += p.chunk?.choices[0]?.delta.content ?? '';
+    for (const c of p.chunk?.choices ?? []) {
+      const content = target(c.index, -1);
+      content.text += c.delta.content ?? '';
+      for (const t of c.delta.tool_calls ?? []) target(c.index, t.index).text += t.function?.arguments ?? '';
+    }
     if (p.usage) usage = p.usage;
   }
+  const targets = [...texts.values()].sort((a, b) => a.choice - b.choice || a.tool - b.tool);
+  for (const t of targets) if (t.tool < 0 && !t.text && texts.has(`${t.choice}:0`)) t.empty = true;
   return {
-    text,
+    targets,
+    text: texts.get('0:-1')?.text ?? '',
     usage,
     commit(masked) {
       let out = parts;
       if (masked !== null) {
-        let placed = false;
+        const by = new Map<string, string>();
+        for (const [ti, text] of masked) by.set(`${targets[ti]!.choice}:${targets[ti]!.tool}`, text);
+        const placed = new Set<string>();
+        /** The masked text goes in the target's first delta, the later ones are emptied. */
+        const put = (key: string, original: string): string => {
+          const m = by.get(key);
+          if (m === undefined) return original;
+          if (placed.has(key)) return '';
+          placed.add(key);
+          return m;
+        };
         out = parts.map((p) => {
-          const c = p.chunk?.choices[0];
           const { native: _native, ...plain } = p;
-          if (!c || c.delta.content == null) return plain;
-          const content = placed ? '' : masked;
-          placed = true;
-          return { ...plain, chunk: { ...p.chunk!, choices: [{ ...c, delta: { ...c.delta, content } }, ...p.chunk!.choices.slice(1)] } };
+          if (!p.chunk || p.chunk.choices.length === 0) return plain;
+          const choices = p.chunk.choices.map((c) => {
+            const delta = { ...c.delta };
+            if (delta.content != null) delta.content = put(`${c.index}:-1`, delta.content);
+            if (delta.tool_calls) {
+              delta.tool_calls = delta.tool_calls.map((t) =>
+                t.function?.arguments != null ? { ...t, function: { ...t.function, arguments: put(`${c.index}:${t.index}`, t.function.arguments) } } : t,
+              );
+            }
+            return { ...c, delta };
+          });
+          return { ...plain, chunk: { ...p.chunk, choices } };
         });
       }
       let i = 1;
@@ -158,10 +252,10 @@ export function outputGuards(executor: ExecutorDeps): Stage<RequestContext> {
 
   async function settle(ctx: RequestContext, state: GuardrailState, input: OutputInput, answer: Answer): Promise<void> {
     for (let round = 0; ; round++) {
-      const j = judge(state.policy, answer.text, input);
+      const j = judge(state.policy, answer.targets, input);
       state.decisions.push(...j.decisions);
       if (!j.stop) {
-        answer.commit(j.spans.length ? maskSpans(answer.text, mergeSpans(j.spans)) : null);
+        answer.commit(maskedTexts(answer.targets, j));
         return;
       }
       if (j.stop.verdict === 'block' || round > 0) throw blockedError(j.stop.guard, 'output', j.stop.detail);
@@ -222,8 +316,26 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
   const time = new Map<string, number>();
   let emitted = '';
   const window = policy.lookbehind;
+  /** Other choices' texts and tool-call arguments, judged whole by the span guards when their choice finishes. */
+  const judgeWhole = (text: string, where: string): string => {
+    const masks: EntitySpan[] = [];
+    for (const g of spanGuards) {
+      const t0 = performance.now();
+      const spans = g.spans!(text);
+      time.set(g.name, (time.get(g.name) ?? 0) + performance.now() - t0);
+      for (const sp of spans) {
+        if (g.action === 'block') {
+          state.decisions.push({ guard: g.name, stage: 'output', action: g.action, verdict: 'block', score: null, masked: countTypes([sp.type]), ms: round(time.get(g.name)!) });
+          throw blockedError(g.name, 'output', `found ${sp.type} in the answer (${where})`);
+        }
+        masks.push(sp);
+        found.set(g.name, [...(found.get(g.name) ?? []), sp.type]);
+      }
+    }
+    return masks.length ? maskSpans(text, mergeSpans(masks)) : text;
+  };
   const s = rewriteStream(
-    r,
+    holdSideTexts(r, judgeWhole),
     (held, final) => {
       let cut = final ? held.length : Math.max(0, held.length - window);
       if (!final && cut > 0) {
@@ -263,12 +375,83 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
       }
       // Whole-answer guards (and flag-only span guards) on the text as the client got it.
       const rest = { ...policy, output: policy.output.filter((g) => !spanGuards.includes(g)) };
-      const j = judge(rest, emitted, input);
+      const j = judge(rest, [{ choice: 0, tool: -1, text: emitted }], input);
       state.decisions.push(...j.decisions);
       if (j.stop) throw blockedError(j.stop.guard, 'output', j.stop.detail);
     },
   );
   ctx.result = { ...r, first: s.first, rest: s.rest };
+}
+
+/**
+ * Incremental mode, beside the in-flight scan of choice 0's text: the texts of other choices
+ * (`n` > 1) and every tool call's arguments are held back until their choice finishes (or the
+ * stream ends), then go out whole, through `judge` (which masks, or throws to block).
+ */
+function holdSideTexts(s: StreamHandle, judge: (text: string, where: string) => string): StreamHandle {
+  const held = new Map<string, { choice: number; tool: number; text: string }>();
+  let last: ChatCompletionChunk | undefined;
+  type Choice = ChatCompletionChunk['choices'][number];
+  const release = (choice: number | undefined, into: Choice['delta']): void => {
+    for (const [key, h] of held) {
+      if (choice !== undefined && h.choice !== choice) continue;
+      held.delete(key);
+      if (!h.text) continue;
+      if (h.tool < 0) into.content = (into.content ?? '') + judge(h.text, `choice ${h.choice}`);
+      else into.tool_calls = [...(into.tool_calls ?? []), { index: h.tool, function: { arguments: judge(h.text, `tool call ${h.tool} arguments`) } }];
+    }
+  };
+  const hold = (choice: number, tool: number, text: string): void => {
+    const key = `${choice}:${tool}`;
+    const h = held.get(key);
+    if (h) h.text += text;
+    else held.set(key, { choice, tool, text });
+  };
+  const feed = (raw: StreamPart): StreamPart => {
+    if (!raw.chunk || raw.chunk.choices.length === 0) return raw;
+    const { native: _native, ...p } = raw;
+    last = p.chunk;
+    const choices = p.chunk!.choices.map((c): Choice => {
+      const delta = { ...c.delta };
+      if (c.index !== 0 && delta.content) {
+        hold(c.index, -1, delta.content);
+        delta.content = '';
+      }
+      if (delta.tool_calls) {
+        delta.tool_calls = delta.tool_calls.map((t) => {
+          if (!t.function?.arguments) return t;
+          hold(c.index, t.index, t.function.arguments);
+          return { ...t, function: { ...t.function, arguments: '' } };
+        });
+      }
+      if (c.finish_reason != null) release(c.index, delta);
+      return { ...c, delta };
+    });
+    return { ...p, chunk: { ...p.chunk!, choices } };
+  };
+  const src = s.rest;
+  let done = false;
+  const first = s.first.done ? s.first : { done: false as const, value: feed(s.first.value) };
+  const rest: AsyncIterator<StreamPart> = {
+    async next() {
+      if (done) return { done: true, value: undefined };
+      const step = await src.next();
+      if (!step.done) return { done: false, value: feed(step.value) };
+      done = true;
+      const choices = new Map<number, Choice>();
+      for (const h of [...held.values()]) {
+        let c = choices.get(h.choice);
+        if (!c) choices.set(h.choice, (c = { index: h.choice, delta: {}, finish_reason: null }));
+        release(h.choice, c.delta);
+      }
+      const out = [...choices.values()].filter((c) => c.delta.content || c.delta.tool_calls);
+      if (out.length && last) return { done: false, value: { chunk: { ...last, choices: out } } };
+      return step;
+    },
+  };
+  if (src.return) rest.return = (v?: unknown) => src.return!(v);
+  if (src.throw) rest.throw = (e?: unknown) => src.throw!(e);
+  return { first, rest };
 }
 
 function round(ms: number): number {

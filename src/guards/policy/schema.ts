@@ -25,7 +25,18 @@ const OutputAction = z.enum(['block', 'mask', 'flag', 'retry', 'fallback']);
 const OutputNoMask = z.enum(['block', 'flag', 'retry', 'fallback']);
 
 export const InputGuardSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('injection'), action: FlagOrBlock.default('block'), threshold: Threshold.default(0.7) }),
+  z.strictObject({
+    type: z.literal('injection'),
+    action: FlagOrBlock.default('block'),
+    /**
+     * Score at or above which the guard fires. Default: the model's own (`data/guards/injection-model.json`,
+     * tuned by cross-validation on the training part): `blockThreshold` (≤1% false positives) for
+     * `block`, `threshold` (best balanced accuracy) for `flag`.
+     */
+    threshold: Threshold.optional(),
+    /** Also score `/v1/embeddings` inputs (off by default: they are not instructions to a model). */
+    embeddings: z.boolean().default(false),
+  }),
   z.strictObject({
     type: z.literal('pii'),
     action: InputAction.default('mask'),

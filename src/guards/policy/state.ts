@@ -1,7 +1,7 @@
 /** The guardrail state one call carries through the pipeline (`ctx.guardrails`). */
 import type { GuardDecision } from './decision.js';
 import type { CompiledPolicy } from './engine.js';
-import type { MaskVault } from './vault.js';
+import type { MaskVault } from '../mask.js';
 
 export interface GuardrailState {
   policy: CompiledPolicy;

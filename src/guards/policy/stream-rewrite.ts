@@ -17,13 +17,17 @@ export interface StreamHandle {
   rest: AsyncIterator<StreamPart>;
 }
 
+/** The part with choice 0's content replaced (the choice is added when the chunk has none). */
 function withContent(p: StreamPart, content: string): StreamPart {
   const chunk = p.chunk!;
-  const [c0, ...others] = chunk.choices;
-  return { ...(p.usage ? { usage: p.usage } : {}), chunk: { ...chunk, choices: [{ ...c0!, delta: { ...c0!.delta, content } }, ...others] } };
+  const at = chunk.choices.findIndex((c) => c.index === 0);
+  const choices = chunk.choices.slice();
+  if (at < 0) choices.unshift({ index: 0, delta: { content }, finish_reason: null });
+  else choices[at] = { ...choices[at]!, delta: { ...choices[at]!.delta, content } };
+  return { ...(p.usage ? { usage: p.usage } : {}), chunk: { ...chunk, choices } };
 }
 
-function stripNative(p: StreamPart): StreamPart {
+export function stripNative(p: StreamPart): StreamPart {
   if (!p.native) return p;
   const { native: _native, ...rest } = p;
   return rest;
@@ -39,7 +43,8 @@ export function rewriteStream(s: StreamHandle, transform: TextTransform, onEnd?:
   let flushed = false;
   const feed = (raw: StreamPart): StreamPart => {
     const p = stripNative(raw);
-    const choice = p.chunk?.choices[0];
+    // Only the first choice's text: other choices and tool-call arguments are someone else's job.
+    const choice = p.chunk?.choices.find((c) => c.index === 0);
     if (!choice) return p;
     last = p.chunk;
     const text = choice.delta.content;

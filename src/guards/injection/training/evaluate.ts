@@ -15,8 +15,19 @@ export interface HeldOutReport {
   falsePositiveRate: number;
   recallAt1PctFpr: number;
   recallAt5PctFpr: number;
-  /** At the guardrails policy's default threshold (`threshold: 0.7` in src/guards/policy/schema.ts). */
-  atPolicyDefault: { threshold: number; balancedAccuracy: number; recall: number; falsePositiveRate: number; hardNegativeFpr: number };
+  /**
+   * At the default threshold of a blocking guard (the model's `blockThreshold`: ≤1% false
+   * positives out of fold on the training part), measured here on the held-out part.
+   */
+  atBlockDefault: {
+    threshold: number;
+    balancedAccuracy: number;
+    recall: number;
+    falsePositiveRate: number;
+    hardNegativeFpr: number;
+    deepsetBalancedAccuracy: number;
+    ownAttacksRecall: number;
+  };
   /** Model alone (no rule floor), for comparison. */
   modelOnly: { balancedAccuracy: number; recallAt1PctFpr: number; recallAt5PctFpr: number };
   /** Deepset held-out rows only (the public benchmark). */
@@ -31,11 +42,10 @@ export interface HeldOutReport {
   falseNegatives: string[];
 }
 
-export const POLICY_DEFAULT_THRESHOLD = 0.7;
-
 export function evaluateHeldOut(detector: RuleModelInjectionDetector, examples: readonly Example[]): HeldOutReport {
   const held = examples.filter((e) => e.heldOut);
   const threshold = detector.threshold;
+  const block = detector.blockThreshold;
   const scored = held.map((e) => ({ e, ...detector.explain(e.text) }));
   const all: Scored[] = scored.map((s) => ({ score: s.score, label: s.e.label }));
   const modelOnly: Scored[] = scored.map((s) => ({ score: s.model, label: s.e.label }));
@@ -52,12 +62,14 @@ export function evaluateHeldOut(detector: RuleModelInjectionDetector, examples: 
     falsePositiveRate: falsePositiveRate(all, threshold),
     recallAt1PctFpr: recallAtFpr(all, 0.01).recall,
     recallAt5PctFpr: recallAtFpr(all, 0.05).recall,
-    atPolicyDefault: {
-      threshold: POLICY_DEFAULT_THRESHOLD,
-      balancedAccuracy: balancedAccuracy(all, POLICY_DEFAULT_THRESHOLD),
-      recall: recall(all, POLICY_DEFAULT_THRESHOLD),
-      falsePositiveRate: falsePositiveRate(all, POLICY_DEFAULT_THRESHOLD),
-      hardNegativeFpr: falsePositiveRate(hard, POLICY_DEFAULT_THRESHOLD),
+    atBlockDefault: {
+      threshold: block,
+      balancedAccuracy: balancedAccuracy(all, block),
+      recall: recall(all, block),
+      falsePositiveRate: falsePositiveRate(all, block),
+      hardNegativeFpr: falsePositiveRate(hard, block),
+      deepsetBalancedAccuracy: balancedAccuracy(deepset, block),
+      ownAttacksRecall: recall(scored.filter((s) => s.e.source === 'attack' || s.e.source === 'obfuscated').map((s) => ({ score: s.score, label: s.e.label })), block),
     },
     modelOnly: {
       balancedAccuracy: balancedAccuracy(modelOnly, threshold),

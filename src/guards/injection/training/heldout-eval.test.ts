@@ -25,10 +25,21 @@ describe.skipIf(!deepsetAvailable())('injection model on the held-out part', () 
     expect(report.hardNegativeFpr).toBeLessThanOrEqual(0.07);
   });
 
+  it('keeps its held-out figures at the blocking default (chosen out of fold on the training part)', () => {
+    const b = report.atBlockDefault;
+    expect(b.threshold).toBeGreaterThan(report.threshold);
+    expect(b.falsePositiveRate).toBeLessThanOrEqual(0.02);
+    expect(b.recall).toBeGreaterThanOrEqual(0.75);
+    expect(b.balancedAccuracy).toBeGreaterThanOrEqual(0.87);
+    expect(b.hardNegativeFpr).toBeLessThanOrEqual(0.04);
+  });
+
   it('is what npm run train:injection writes (deterministic, not stale)', () => {
-    const { file } = trainModel(examples);
-    const committed = JSON.parse(readFileSync(MODEL_PATH, 'utf8')) as { weights: string; threshold: number };
+    const { file, crossValidation } = trainModel(examples);
+    const committed = JSON.parse(readFileSync(MODEL_PATH, 'utf8')) as { weights: string; threshold: number; blockThreshold: number };
     expect(file.threshold).toBe(committed.threshold);
+    expect(file.blockThreshold).toBe(committed.blockThreshold);
+    expect(crossValidation.block.falsePositiveRate).toBeLessThanOrEqual(0.01);
     expect(file.weights).toBe(committed.weights);
   });
 });

@@ -45,6 +45,16 @@ function nextUp(x: number): number {
   return x + Math.max(1e-12, Math.abs(x) * 1e-12);
 }
 
+/**
+ * The lowest threshold whose false-positive rate on `rows`' negatives is at most `fpr`,
+ * rounded up to `decimals` (rounding up never raises the FPR).
+ */
+export function thresholdAtFpr(rows: readonly Scored[], fpr: number, decimals = 3): number {
+  const t = recallAtFpr(rows, fpr).threshold;
+  const f = 10 ** decimals;
+  return Math.min(1, Math.ceil(t * f) / f);
+}
+
 /** The threshold maximizing balanced accuracy (ties: the higher threshold). */
 export function bestThreshold(rows: readonly Scored[]): number {
   const candidates = [...new Set(rows.map((r) => r.score))].sort((a, b) => a - b);
