@@ -16,7 +16,7 @@ import type { RequestContext } from '../../pipeline/context.js';
 import type { ReviewQueue } from '../review/review-queue.js';
 import { blockedError, msSince, type GuardDecision } from './decision.js';
 import type { GuardrailEngine } from './engine.js';
-import { rewriteRequest, textSlots } from './input-guards.js';
+import { rewriteRequest, textSlots, type InputFinding, type InputGuard } from './input-guards.js';
 import type { GuardrailState } from './state.js';
 import { jsonEscape, MaskVault, StreamingUnmasker } from '../mask.js';
 import { stripNative, type StreamHandle } from './stream-rewrite.js';
@@ -37,11 +37,7 @@ export function inputGuards(engine: GuardrailEngine, review?: ReviewQueue): Stag
       for (const g of policy.input) {
         const t0 = performance.now();
         const f = g.check(slots, body, vault);
-        const d: GuardDecision = { guard: g.name, stage: 'input', action: g.action, verdict: f.verdict, score: f.score, ms: msSince(t0) };
-        if (f.masked) d.masked = f.masked;
-        if (f.detail && f.verdict !== 'pass') d.detail = f.detail;
-        state.decisions.push(d);
-        if (f.verdict === 'block') throw blockedError(g.name, 'input', f.detail ?? 'the request is not allowed');
+        decide(state, g, f, t0);
         if (f.rewrites?.size) {
           body = rewriteRequest(body, slots, f.rewrites);
           slots = textSlots(body);
@@ -77,11 +73,7 @@ function guardEmbeddings(state: GuardrailState, body: EmbeddingsRequest): Embedd
     if (!g.embeddings) continue;
     const t0 = performance.now();
     const f = g.check(slots, chat);
-    const d: GuardDecision = { guard: g.name, stage: 'input', action: g.action, verdict: f.verdict, score: f.score, ms: msSince(t0) };
-    if (f.masked) d.masked = f.masked;
-    if (f.detail && f.verdict !== 'pass') d.detail = f.detail;
-    state.decisions.push(d);
-    if (f.verdict === 'block') throw blockedError(g.name, 'input', f.detail ?? 'the request is not allowed');
+    decide(state, g, f, t0);
     if (f.rewrites?.size) {
       chat = rewriteRequest(chat, slots, f.rewrites);
       slots = textSlots(chat);
@@ -196,4 +188,13 @@ export function restoreStream(s: StreamHandle, vault: MaskVault): StreamHandle {
   if (src.return) rest.return = (v?: unknown) => src.return!(v);
   if (src.throw) rest.throw = (e?: unknown) => src.throw!(e);
   return { first, rest };
+}
+
+/** Records one input guard's finding in the call's trace; a block ends the call. */
+function decide(state: GuardrailState, g: InputGuard, f: InputFinding, t0: number): void {
+  const d: GuardDecision = { guard: g.name, stage: 'input', action: g.action, verdict: f.verdict, score: f.score, ms: msSince(t0) };
+  if (f.masked) d.masked = f.masked;
+  if (f.detail && f.verdict !== 'pass') d.detail = f.detail;
+  state.decisions.push(d);
+  if (f.verdict === 'block') throw blockedError(g.name, 'input', f.detail ?? 'the request is not allowed');
 }
