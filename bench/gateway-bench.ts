@@ -285,10 +285,10 @@ function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined
   }
 }
 
-/** utime + stime of a process (all its threads), in clock ticks. */
-function procCpuTicks(pid: number): number | undefined {
+/** utime + stime of a process (all its threads), or of one thread with `tid`, in clock ticks. */
+function procCpuTicks(pid: number, tid?: number): number | undefined {
   try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]);
   } catch {
@@ -309,6 +309,9 @@ function machineTicks(): { busy: number; total: number } {
   }
 }
 
+/** Key of the gateway's main thread in CPU snapshots (a part of `gateway`, not a process). */
+const GATEWAY_MAIN = 'gateway_main';
+
 interface CpuSnapshot {
   at: number;
   procs: Record<string, number | undefined>;
@@ -318,6 +321,8 @@ interface CpuSnapshot {
 function cpuSnapshot(pids: Record<string, number>): CpuSnapshot {
   const procs: Record<string, number | undefined> = {};
   for (const [name, pid] of Object.entries(pids)) procs[name] = procCpuTicks(pid);
+  // The gateway's main (event-loop) thread apart from its other threads (trace writer, GC helpers).
+  if (pids.gateway) procs[GATEWAY_MAIN] = procCpuTicks(pids.gateway, pids.gateway);
   return { at: performance.now(), procs, machine: machineTicks() };
 }
 
@@ -333,7 +338,7 @@ function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): Record<string, number | nul
   const dt = b.machine.total - a.machine.total;
   out.machine = dt > 0 ? Math.round(((b.machine.busy - a.machine.busy) / dt) * 1000) / 10 : null;
   // CPU used by processes that are not part of the benchmark, in % of one core.
-  const ours = Object.keys(a.procs).reduce((sum, name) => sum + (out[name] ?? 0), 0);
+  const ours = Object.keys(a.procs).filter((name) => name !== GATEWAY_MAIN).reduce((sum, name) => sum + (out[name] ?? 0), 0);
   out.other = out.machine === null ? null : Math.max(0, Math.round(out.machine * ncpu - ours));
   return out;
 }
@@ -718,11 +723,26 @@ async function main(): Promise<number> {
   const cpuRows = Object.entries(results).flatMap(([key, r]) =>
     (['direct', 'gateway'] as const).map((side) => {
       const c = r[side].cpuPct;
-      return [`${key} ${side}`, int(r[side].rps), f(c.gateway ?? null, 0), f(c.mock ?? null, 0), f(r[side].loadgenCpuPct, 0), f(c.other ?? null, 0), f(c.machine ?? null, 0)];
+      const gw = c.gateway ?? null;
+      const main = c[GATEWAY_MAIN] ?? null;
+      // Gateway CPU per request: what a request costs the gateway in all (main thread + trace writer + GC helpers).
+      const usPerReq = side === 'gateway' && gw !== null && r[side].rps > 0 ? (gw / 100 / r[side].rps) * 1e6 : null;
+      return [
+        `${key} ${side}`,
+        int(r[side].rps),
+        f(gw, 0),
+        side === 'gateway' ? f(main, 0) : '',
+        side === 'gateway' && gw !== null && main !== null ? f(gw - main, 0) : '',
+        f(usPerReq, 0),
+        f(c.mock ?? null, 0),
+        f(r[side].loadgenCpuPct, 0),
+        f(c.other ?? null, 0),
+        f(c.machine ?? null, 0),
+      ];
     }),
   );
-  say('CPU over each measured window (% of one core; other = processes outside the benchmark; machine = % of all cores):');
-  process.stdout.write(renderTable(['phase', 'req/s', 'gateway', 'mock', 'loadgen', 'other', 'machine'], cpuRows));
+  say('CPU over each measured window (% of one core; gw main = its event-loop thread, gw rest = trace writer + GC/libuv threads; µs/req = gateway CPU per request; other = processes outside the benchmark; machine = % of all cores):');
+  process.stdout.write(renderTable(['phase', 'req/s', 'gateway', 'gw main', 'gw rest', 'µs/req', 'mock', 'loadgen', 'other', 'machine'], cpuRows));
   const noisy = allPhases.filter((r) => (r.cpuPct.other ?? 0) > FOREIGN_CPU_WARN_PCT).map((r) => `${r.id} (${r.cpuPct.other}%)`);
   if (noisy.length > 0) say(`WARNING: other processes used CPU during ${noisy.join(', ')}: those figures are unreliable; rerun on a quiet machine`);
   say('');
