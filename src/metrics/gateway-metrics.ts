@@ -14,7 +14,8 @@
  */
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import type { Counter, Histogram, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics.js';
 import type { TraceRecord } from '../store/types.js';
 import type { TraceSinkStats } from '../traces/trace-sink.js';
 import type { IngestStats } from '../otel/otlp-ingest.js';
@@ -53,12 +54,12 @@ function prom(): typeof PromClient {
 }
 
 interface Series {
-  requests: Counter.Internal;
-  duration: Histogram.Internal<string>;
-  ttft: Histogram.Internal<string>;
-  input: Counter.Internal;
-  output: Counter.Internal;
-  cost: Counter.Internal;
+  requests: CounterSeries;
+  duration: HistogramSeries;
+  ttft: HistogramSeries;
+  input: CounterSeries;
+  output: CounterSeries;
+  cost: CounterSeries;
 }
 
 export class GatewayMetrics {
@@ -69,102 +70,41 @@ export class GatewayMetrics {
   private readonly learned = new Set<string>();
   private readonly series = new Map<string, Series>();
 
-  private readonly requests: Counter<'endpoint' | 'provider' | 'model' | 'key' | 'status'>;
-  private readonly errors: Counter<'endpoint' | 'provider' | 'model' | 'key' | 'code'>;
-  private readonly duration: Histogram<'endpoint' | 'provider' | 'model' | 'stream'>;
-  private readonly ttft: Histogram<'provider' | 'model'>;
-  private readonly tokens: Counter<'provider' | 'model' | 'key' | 'type'>;
-  private readonly cost: Counter<'provider' | 'model' | 'key'>;
-  private readonly unpriced: Counter<'provider' | 'model'>;
-  private readonly attempts: Counter<'provider' | 'status'>;
-  private readonly otlpSpans: Counter<'kind'>;
-  private readonly cacheLookups: Counter<'endpoint' | 'model' | 'key' | 'status' | 'kind'>;
-  private readonly cacheSavedUsd: Counter<'model' | 'key'>;
-  private readonly cacheSavedTokens: Counter<'model' | 'key' | 'type'>;
+  // The request path's metrics: found by one key per series, updated with plain arithmetic.
+  private readonly requests: SeriesCounter;
+  private readonly errors: SeriesCounter;
+  private readonly duration: SeriesHistogram;
+  private readonly ttft: SeriesHistogram;
+  private readonly tokens: SeriesCounter;
+  private readonly cost: SeriesCounter;
+  private readonly unpriced: SeriesCounter;
+  private readonly attempts: SeriesCounter;
+  private readonly otlpSpans: SeriesCounter;
+  private readonly cacheLookups: SeriesCounter;
+  private readonly cacheSavedUsd: SeriesCounter;
+  private readonly cacheSavedTokens: SeriesCounter;
 
   constructor(opts: GatewayMetricsOptions) {
-    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom();
+    const { Counter, Gauge, Registry, collectDefaultMetrics } = prom();
     this.registry = new Registry();
     this.known = new Set(opts.knownModels);
     this.priced = new Set(opts.pricedModels);
     this.providers = new Set(opts.providers);
     const registers = [this.registry];
 
-    this.requests = new Counter({
-      name: 'llmops_requests_total',
-      help: 'Gateway calls, by endpoint, provider that answered (or last tried), requested model, key id and HTTP status.',
-      labelNames: ['endpoint', 'provider', 'model', 'key', 'status'],
-      registers,
-    });
-    this.errors = new Counter({
-      name: 'llmops_errors_total',
-      help: 'Gateway calls that failed, by error code.',
-      labelNames: ['endpoint', 'provider', 'model', 'key', 'code'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'llmops_request_duration_seconds',
-      help: 'Gateway call latency, from request to the last byte of the answer.',
-      labelNames: ['endpoint', 'provider', 'model', 'stream'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.ttft = new Histogram({
-      name: 'llmops_time_to_first_token_seconds',
-      help: 'Streaming calls: time to the first token.',
-      labelNames: ['provider', 'model'],
-      buckets: TTFT_BUCKETS,
-      registers,
-    });
-    this.tokens = new Counter({
-      name: 'llmops_tokens_total',
-      help: 'Tokens by type: input (all, cached included), output (all, reasoning included), cached (input read from cache), cache_write, reasoning.',
-      labelNames: ['provider', 'model', 'key', 'type'],
-      registers,
-    });
-    this.cost = new Counter({
-      name: 'llmops_cost_usd_total',
-      help: 'Cost of gateway calls in USD (calls with a known price).',
-      labelNames: ['provider', 'model', 'key'],
-      registers,
-    });
-    this.unpriced = new Counter({
-      name: 'llmops_unpriced_requests_total',
-      help: 'Answered calls whose model has no known price (cost unknown, never counted as 0).',
-      labelNames: ['provider', 'model'],
-      registers,
-    });
-    this.attempts = new Counter({
-      name: 'llmops_upstream_attempts_total',
-      help: 'Attempts at upstream providers (retries and fallbacks included), by upstream HTTP status (none: no answer).',
-      labelNames: ['provider', 'status'],
-      registers,
-    });
-    this.otlpSpans = new Counter({
-      name: 'llmops_otlp_spans_total',
-      help: 'Application spans accepted from OTLP ingest, by kind (llm or span).',
-      labelNames: ['kind'],
-      registers,
-    });
+    this.requests = new SeriesCounter('llmops_requests_total', 'Gateway calls, by endpoint, provider that answered (or last tried), requested model, key id and HTTP status.', ['endpoint', 'provider', 'model', 'key', 'status'], this.registry);
+    this.errors = new SeriesCounter('llmops_errors_total', 'Gateway calls that failed, by error code.', ['endpoint', 'provider', 'model', 'key', 'code'], this.registry);
+    this.duration = new SeriesHistogram('llmops_request_duration_seconds', 'Gateway call latency, from request to the last byte of the answer.', ['endpoint', 'provider', 'model', 'stream'], LATENCY_BUCKETS, this.registry);
+    this.ttft = new SeriesHistogram('llmops_time_to_first_token_seconds', 'Streaming calls: time to the first token.', ['provider', 'model'], TTFT_BUCKETS, this.registry);
+    this.tokens = new SeriesCounter('llmops_tokens_total', 'Tokens by type: input (all, cached included), output (all, reasoning included), cached (input read from cache), cache_write, reasoning.', ['provider', 'model', 'key', 'type'], this.registry);
+    this.cost = new SeriesCounter('llmops_cost_usd_total', 'Cost of gateway calls in USD (calls with a known price).', ['provider', 'model', 'key'], this.registry);
+    this.unpriced = new SeriesCounter('llmops_unpriced_requests_total', 'Answered calls whose model has no known price (cost unknown, never counted as 0).', ['provider', 'model'], this.registry);
+    this.attempts = new SeriesCounter('llmops_upstream_attempts_total', 'Attempts at upstream providers (retries and fallbacks included), by upstream HTTP status (none: no answer).', ['provider', 'status'], this.registry);
+    this.otlpSpans = new SeriesCounter('llmops_otlp_spans_total', 'Application spans accepted from OTLP ingest, by kind (llm or span).', ['kind'], this.registry);
 
-    this.cacheLookups = new Counter({
-      name: 'llmops_cache_requests_total',
-      help: 'Response cache lookups by result: hit (kind exact or semantic) or miss. Requests that skip the cache are not counted.',
-      labelNames: ['endpoint', 'model', 'key', 'status', 'kind'],
-      registers,
-    });
-    this.cacheSavedUsd = new Counter({
-      name: 'llmops_cache_saved_usd_total',
-      help: 'What cache hits saved in USD: the cost of the original calls they answered again (hits with a known price).',
-      labelNames: ['model', 'key'],
-      registers,
-    });
-    this.cacheSavedTokens = new Counter({
-      name: 'llmops_cache_saved_tokens_total',
-      help: 'Tokens cache hits saved, by type (input, output).',
-      labelNames: ['model', 'key', 'type'],
-      registers,
-    });
+    this.cacheLookups = new SeriesCounter('llmops_cache_requests_total', 'Response cache lookups by result: hit (kind exact or semantic) or miss. Requests that skip the cache are not counted.', ['endpoint', 'model', 'key', 'status', 'kind'], this.registry);
+    this.cacheSavedUsd = new SeriesCounter('llmops_cache_saved_usd_total', 'What cache hits saved in USD: the cost of the original calls they answered again (hits with a known price).', ['model', 'key'], this.registry);
+    this.cacheSavedTokens = new SeriesCounter('llmops_cache_saved_tokens_total', 'Tokens cache hits saved, by type (input, output).', ['model', 'key', 'type'], this.registry);
 
     const sink = opts.sinkStats;
     new Gauge({ name: 'llmops_trace_queue_size', help: 'Traces waiting for the trace writer.', registers, collect() {
@@ -224,7 +164,7 @@ export class GatewayMetrics {
   /** Counts one recorded call or ingested span; cheap, synchronous, never throws for odd records. */
   observe(t: TraceRecord): void {
     if (t.source !== 'gateway') {
-      this.otlpSpans.inc({ kind: t.kind });
+      this.otlpSpans.inc(1, t.kind);
       return;
     }
     const lastAttempt = t.attempts[t.attempts.length - 1];
@@ -232,40 +172,37 @@ export class GatewayMetrics {
     const model = this.modelLabel(t);
     const key = t.key_id ?? 'none';
     const s = this.seriesFor(t.endpoint, provider, model, key, t.http_status, t.stream);
-    s.requests.inc();
-    if (t.status === 'error') this.errors.inc({ endpoint: t.endpoint, provider, model, key, code: t.error_code ?? 'unknown' });
-    s.duration.observe(t.latency_ms / 1000);
-    if (t.ttft_ms !== null) s.ttft.observe(t.ttft_ms / 1000);
+    this.requests.add(s.requests, 1);
+    if (t.status === 'error') this.errors.inc(1, t.endpoint, provider, model, key, t.error_code ?? 'unknown');
+    this.duration.observe(s.duration, t.latency_ms / 1000);
+    if (t.ttft_ms !== null) this.ttft.observe(s.ttft, t.ttft_ms / 1000);
     if (t.usage) {
       const u = t.usage;
-      s.input.inc(u.input);
-      s.output.inc(u.output);
-      if (u.cached_input > 0) this.tokens.inc({ provider, model, key, type: 'cached' }, u.cached_input);
-      if (u.cache_write > 0) this.tokens.inc({ provider, model, key, type: 'cache_write' }, u.cache_write);
-      if (u.reasoning > 0) this.tokens.inc({ provider, model, key, type: 'reasoning' }, u.reasoning);
+      this.tokens.add(s.input, u.input);
+      this.tokens.add(s.output, u.output);
+      if (u.cached_input > 0) this.tokens.inc(u.cached_input, provider, model, key, 'cached');
+      if (u.cache_write > 0) this.tokens.inc(u.cache_write, provider, model, key, 'cache_write');
+      if (u.reasoning > 0) this.tokens.inc(u.reasoning, provider, model, key, 'reasoning');
     }
-    if (t.cost_usd !== null) s.cost.inc(t.cost_usd);
-    else if (t.usage && t.provider !== null) this.unpriced.inc({ provider, model });
-    for (const a of t.attempts) this.attempts.inc({ provider: a.provider, status: a.status === null ? 'none' : String(a.status) });
+    if (t.cost_usd !== null) this.cost.add(s.cost, t.cost_usd);
+    else if (t.usage && t.provider !== null) this.unpriced.inc(1, provider, model);
+    for (const a of t.attempts) this.attempts.inc(1, a.provider, a.status === null ? 'none' : String(a.status));
     if (t.cache_status === 'hit' || t.cache_status === 'miss') this.observeCache(t, model, key);
   }
 
-  /**
-   * The labelled children one call updates, looked up by one string: prom-client would
-   * otherwise hash and sort every label object on every call. Bounded like the label sets.
-   */
+  /** The series one call updates, looked up by one string. Bounded like the label sets. */
   private seriesFor(endpoint: string, provider: string, model: string, key: string, status: number, stream: boolean): Series {
     const id = `${endpoint}\u0000${provider}\u0000${model}\u0000${key}\u0000${status}\u0000${stream ? 1 : 0}`;
     let s = this.series.get(id);
     if (!s) {
       if (this.series.size >= 10_000) this.series.clear();
       s = {
-        requests: this.requests.labels({ endpoint, provider, model, key, status: String(status) }),
-        duration: this.duration.labels({ endpoint, provider, model, stream: String(stream) }),
-        ttft: this.ttft.labels({ provider, model }),
-        input: this.tokens.labels({ provider, model, key, type: 'input' }),
-        output: this.tokens.labels({ provider, model, key, type: 'output' }),
-        cost: this.cost.labels({ provider, model, key }),
+        requests: this.requests.at(endpoint, provider, model, key, String(status)),
+        duration: this.duration.at(endpoint, provider, model, String(stream)),
+        ttft: this.ttft.at(provider, model),
+        input: this.tokens.at(provider, model, key, 'input'),
+        output: this.tokens.at(provider, model, key, 'output'),
+        cost: this.cost.at(provider, model, key),
       };
       this.series.set(id, s);
     }
@@ -274,18 +211,18 @@ export class GatewayMetrics {
 
   private observeCache(t: TraceRecord, model: string, key: string): void {
     if (t.cache_status === 'miss') {
-      this.cacheLookups.inc({ endpoint: t.endpoint, model, key, status: 'miss', kind: 'none' });
+      this.cacheLookups.inc(1, t.endpoint, model, key, 'miss', 'none');
       return;
     }
     const a = t.attributes ?? {};
     const kind = a['llmops.cache.kind'] === 'semantic' ? 'semantic' : 'exact';
-    this.cacheLookups.inc({ endpoint: t.endpoint, model, key, status: 'hit', kind });
+    this.cacheLookups.inc(1, t.endpoint, model, key, 'hit', kind);
     const usd = a['llmops.cache.saved_usd'];
-    if (typeof usd === 'number') this.cacheSavedUsd.inc({ model, key }, usd);
+    if (typeof usd === 'number') this.cacheSavedUsd.inc(usd, model, key);
     const input = a['llmops.cache.saved_input_tokens'];
     const output = a['llmops.cache.saved_output_tokens'];
-    if (typeof input === 'number' && input > 0) this.cacheSavedTokens.inc({ model, key, type: 'input' }, input);
-    if (typeof output === 'number' && output > 0) this.cacheSavedTokens.inc({ model, key, type: 'output' }, output);
+    if (typeof input === 'number' && input > 0) this.cacheSavedTokens.inc(input, model, key, 'input');
+    if (typeof output === 'number' && output > 0) this.cacheSavedTokens.inc(output, model, key, 'output');
   }
 }
 

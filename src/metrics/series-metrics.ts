@@ -1,0 +1,147 @@
+/**
+ * Labelled counters and histograms for the request path, exported through a prom-client
+ * {@link Registry} like any other metric. prom-client hashes and sorts the label object on
+ * every `inc`/`observe`, also through `labels()` children; here a series is found once by
+ * one string key and updating it is plain arithmetic (a few hundred nanoseconds less per
+ * call, several times per request). The text format comes from prom-client's registry.
+ */
+import type { Registry } from 'prom-client';
+
+type Labels = Record<string, string>;
+
+/** What prom-client's registry reads from a metric (its `get()` contract). */
+interface ExportedValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+export interface CounterSeries {
+  readonly labels: Labels;
+  value: number;
+  /** Exported once updated (as prom-client does): a series looked up but never counted stays out. */
+  touched: boolean;
+}
+
+export interface HistogramSeries {
+  readonly labels: Labels;
+  /** Observations per bucket (not cumulative); the last slot is above the largest bound. */
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+abstract class SeriesMetric<S extends { labels: Labels }> {
+  protected readonly series = new Map<string, S>();
+  readonly aggregator = 'sum';
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    registry: Registry,
+  ) {
+    // The registry only reads name, help, type and get(); the cast is its Metric type's generics.
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  protected abstract create(labels: Labels): S;
+
+  /**
+   * The series for these label values, in {@link labelNames} order. Hold on to it for a
+   * hot path: it stays valid (a reset zeroes it, never drops it).
+   */
+  at(...values: string[]): S {
+    const id = values.join('\u0000');
+    let s = this.series.get(id);
+    if (!s) {
+      const labels: Labels = {};
+      this.labelNames.forEach((n, i) => (labels[n] = values[i] ?? ''));
+      s = this.create(labels);
+      this.series.set(id, s);
+    }
+    return s;
+  }
+
+  /** The number of series (bounded by the caller's label sets). */
+  get size(): number {
+    return this.series.size;
+  }
+}
+
+export class SeriesCounter extends SeriesMetric<CounterSeries> {
+  readonly type = 'counter';
+
+  protected create(labels: Labels): CounterSeries {
+    return { labels, value: 0, touched: false };
+  }
+
+  /** Adds to a series from {@link at}. */
+  add(s: CounterSeries, value: number): void {
+    s.value += value;
+    s.touched = true;
+  }
+
+  inc(value: number, ...labelValues: string[]): void {
+    this.add(this.at(...labelValues), value);
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
+    const values: ExportedValue[] = [];
+    for (const s of this.series.values()) if (s.touched) values.push({ labels: s.labels, value: s.value });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const s of this.series.values()) {
+      s.value = 0;
+      s.touched = false;
+    }
+  }
+}
+
+export class SeriesHistogram extends SeriesMetric<HistogramSeries> {
+  readonly type = 'histogram';
+
+  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[], registry: Registry) {
+    super(name, help, labelNames, registry);
+  }
+
+  protected create(labels: Labels): HistogramSeries {
+    return { labels, counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 };
+  }
+
+  /** Records one value in a series from {@link at}. */
+  observe(s: HistogramSeries, value: number): void {
+    const b = this.buckets;
+    let i = 0;
+    while (i < b.length && value > b[i]!) i++;
+    s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
+    const values: ExportedValue[] = [];
+    for (const s of this.series.values()) {
+      if (s.count === 0) continue;
+      let cumulative = 0;
+      this.buckets.forEach((le, i) => {
+        cumulative += s.counts[i]!;
+        values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const s of this.series.values()) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
+  }
+}
