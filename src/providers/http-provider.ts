@@ -68,7 +68,7 @@ export class HttpProvider implements Provider {
         for (const part of decoder.end()) yield part;
       } catch (err) {
         if (err instanceof LlmopsError) throw err;
-        const e = transportError(name, err, opts.signal);
+        const e = transportError(name, err, opts.attempt);
         if (e.code === 'client_closed_request') throw e;
         throw new LlmopsError('upstream_stream_error', `${name}: the upstream stream broke (${e.message})`, {
           provider: name,
@@ -120,7 +120,7 @@ export class HttpProvider implements Provider {
   private async send(spec: HttpRequestSpec, opts: CallOptions): Promise<ResponseData> {
     const timer = setTimeout(
       () =>
-        opts.abort(
+        opts.attempt.abort(
           new LlmopsError('upstream_timeout', `${this.name}: no response headers within ${opts.ttfbTimeoutMs} ms (time-to-first-byte timeout)`, {
             provider: this.name,
           }),
@@ -130,9 +130,9 @@ export class HttpProvider implements Provider {
     let res: ResponseData;
     try {
       const { origin, path } = this.target(spec.url);
-      res = await this.agent.request({ origin, path, method: 'POST', headers: spec.headers, body: spec.body, signal: opts.signal });
+      res = await this.agent.request({ origin, path, method: 'POST', headers: spec.headers, body: spec.body, signal: opts.attempt.signal });
     } catch (err) {
-      throw transportError(this.name, err, opts.signal);
+      throw transportError(this.name, err, opts.attempt);
     } finally {
       clearTimeout(timer);
     }
@@ -141,7 +141,7 @@ export class HttpProvider implements Provider {
       try {
         text = await res.body.text();
       } catch (err) {
-        throw transportError(this.name, err, opts.signal);
+        throw transportError(this.name, err, opts.attempt);
       }
       throw this.adapter.error(res.statusCode, text, res.headers);
     }
@@ -155,8 +155,7 @@ export class HttpProvider implements Provider {
    * a streamed body needs (about a tenth of the gateway's per-call cost under load).
    */
   private async fetchJson(spec: HttpRequestSpec, opts: CallOptions): Promise<{ body: unknown; text: string }> {
-    const signal = opts.signal;
-    if (signal.aborted) throw transportError(this.name, signal.reason, signal);
+    if (opts.attempt.aborted) throw transportError(this.name, opts.attempt.reason, opts.attempt);
     const { origin, path } = this.target(spec.url);
     const answer = await new Promise<WholeAnswer>((resolve, reject) => {
       const handler = new WholeAnswerHandler(this.name, opts, resolve, reject);
@@ -195,7 +194,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   private readonly chunks: Buffer[] = [];
   private ttfb: NodeJS.Timeout | undefined;
   private settled = false;
-  private readonly onAbort = (): void => this.controller?.abort(abortReason(this.opts.signal));
+  private readonly offAbort: () => void;
 
   constructor(
     private readonly provider: string,
@@ -204,16 +203,16 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
     private readonly reject: (err: LlmopsError) => void,
   ) {
     this.ttfb = setTimeout(() => {
-      opts.abort(
+      opts.attempt.abort(
         new LlmopsError('upstream_timeout', `${provider}: no response headers within ${opts.ttfbTimeoutMs} ms (time-to-first-byte timeout)`, { provider }),
       );
     }, opts.ttfbTimeoutMs);
-    opts.signal.addEventListener('abort', this.onAbort, { once: true });
+    this.offAbort = opts.attempt.onAbort(() => this.controller?.abort(abortReason(opts.attempt)));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.opts.signal.aborted) controller.abort(abortReason(this.opts.signal));
+    if (this.opts.attempt.aborted) controller.abort(abortReason(this.opts.attempt));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHeaders): void {
@@ -234,7 +233,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
-    if (this.finish()) this.reject(transportError(this.provider, err, this.opts.signal));
+    if (this.finish()) this.reject(transportError(this.provider, err, this.opts.attempt));
   }
 
   /** Stops the timer and the abort listener; false when the answer was already settled. */
@@ -242,13 +241,13 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
     if (this.settled) return false;
     this.settled = true;
     clearTimeout(this.ttfb);
-    this.opts.signal.removeEventListener('abort', this.onAbort);
+    this.offAbort();
     return true;
   }
 }
 
-/** The error an aborted signal carries, as an Error for undici. */
-function abortReason(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
+/** The error an aborted attempt carries, as an Error for undici. */
+function abortReason(attempt: { readonly reason?: unknown }): Error {
+  const r: unknown = attempt.reason;
   return r instanceof Error ? r : new Error('aborted');
 }

@@ -9,15 +9,18 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from '../canonical.js';
 import type { LlmopsError } from '../errors.js';
 import type { SseEvent } from '../sse.js';
+import type { AttemptAbort } from '../cancellation.js';
 
 /** The wire formats llmops speaks to clients; a provider's native format may equal one. */
 export type WireFormat = 'openai' | 'anthropic';
 
 export interface CallOptions {
-  /** Aborted when the client goes away or the attempt's total timeout passes. */
-  signal: AbortSignal;
-  /** Aborts `signal` with a reason (the provider uses it for its time-to-first-byte limit). */
-  abort(reason: unknown): void;
+  /**
+   * The attempt's abort: by the client going away or the attempt's total timeout. Its
+   * `signal` is made on first use; `onAbort`, `aborted` and `reason` do without one. The
+   * provider calls `abort(reason)` for its time-to-first-byte limit.
+   */
+  readonly attempt: AttemptAbort;
   /** Longest wait for the upstream's response headers. */
   ttfbTimeoutMs: number;
   /**

@@ -92,7 +92,8 @@ export function openAIStyleError(provider: string, status: number, bodyText: str
 }
 
 /** A transport failure (no usable HTTP answer) as an error. */
-export function transportError(provider: string, err: unknown, signal: AbortSignal): LlmopsError {
+/** `signal`: the attempt's abort state (an AbortSignal or the attempt itself): an aborted call reports why. */
+export function transportError(provider: string, err: unknown, signal: { readonly aborted: boolean; readonly reason?: unknown }): LlmopsError {
   if (err instanceof LlmopsError) return err;
   if (signal.aborted) {
     const reason: unknown = signal.reason;

@@ -4,7 +4,7 @@
  * 429/5xx/timeouts/connection errors but not on caller errors, and moves to the
  * context-fallback targets when every target says the request is too long.
  */
-import type { Cancellation } from '../cancellation.js';
+import { AttemptAbort, type Cancellation } from '../cancellation.js';
 import type { RoutingConfig } from '../config/schema.js';
 import { asLlmopsError, LlmopsError, type ErrorCode } from '../errors.js';
 import type { CallOptions } from '../providers/types.js';
@@ -25,7 +25,6 @@ export interface ExecutorDeps {
 export interface Attempted<T> {
   value: T;
   target: ResolvedTarget;
-  signal: AbortSignal;
   release(): void;
 }
 
@@ -73,7 +72,7 @@ export async function executeRoute<T>(
           lastError ??= new LlmopsError('all_targets_unavailable', `every target for '${route.name}' is unavailable (circuit open)`);
           break;
         }
-        const ctl = new AbortController();
+        const ctl = new AttemptAbort();
         const offCancel = client.onCancel(() => ctl.abort(clientAbort(client)));
         const timer = setTimeout(
           () => ctl.abort(new LlmopsError('upstream_timeout', `${target.provider.name}: no complete answer within ${target.timeoutMs} ms`, { provider: target.provider.name })),
@@ -85,12 +84,12 @@ export async function executeRoute<T>(
         };
         const t0 = performance.now();
         try {
-          const value = await call(target, { signal: ctl.signal, abort: (reason) => ctl.abort(reason), ttfbTimeoutMs: target.ttfbTimeoutMs });
+          const value = await call(target, { attempt: ctl, ttfbTimeoutMs: target.ttfbTimeoutMs });
           const ms = performance.now() - t0;
           deps.breaker.onSuccess(target.key);
           deps.latency.observe(target.key, ms);
           attempts.push({ provider: target.provider.name, model: target.model, status: 200, latency_ms: round(ms) });
-          return { value, target, signal: ctl.signal, release };
+          return { value, target, release };
         } catch (e) {
           release();
           const err = asLlmopsError(e);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatRequest } from '../../src/canonical.js';
 import { LlmopsError } from '../../src/errors.js';
+import { AttemptAbort } from '../../src/cancellation.js';
 import type { CallOptions, Provider, StreamPart } from '../../src/providers/types.js';
 import { startMockUpstream, type MockUpstream } from '../mock-upstreams/server.js';
 import { PROVIDER_CASES } from './cases/index.js';
@@ -78,8 +79,7 @@ const REQUESTS: Record<SuiteRequest, ChatRequest> = {
 const TOOL_CALL = { id: 'call_weather_1', name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' };
 
 function opts(overrides: Partial<CallOptions> = {}): CallOptions {
-  const ctl = new AbortController();
-  return { signal: ctl.signal, abort: (reason) => ctl.abort(reason), ttfbTimeoutMs: 5_000, ...overrides };
+  return { attempt: new AttemptAbort(), ttfbTimeoutMs: 5_000, ...overrides };
 }
 
 async function collect(it: AsyncIterator<StreamPart>): Promise<StreamPart[]> {
@@ -297,12 +297,24 @@ describe.each(PROVIDER_CASES)('provider conformance: $name', (pc) => {
   it('aborts the upstream request when the signal fires', async () => {
     mock.enqueue({ text: 'a b c d e f g h i j k l m n o p', chunkDelayMs: 50 });
     const abortedBefore = mock.aborted;
-    const ctl = new AbortController();
-    const it = await provider.chatStream({ ...REQUESTS.basic, stream: true }, pc.model, opts({ signal: ctl.signal }));
+    const ctl = new AttemptAbort();
+    const it = await provider.chatStream({ ...REQUESTS.basic, stream: true }, pc.model, opts({ attempt: ctl }));
     await it.next();
     ctl.abort(new LlmopsError('client_closed_request', 'client went away'));
     const err = await rejection(collect(it));
     expect(err.code).toBe('client_closed_request');
+    await expect.poll(() => mock.aborted, { timeout: 2000 }).toBe(abortedBefore + 1);
+  });
+
+  it('aborts a whole (non-streamed) answer while it waits, with the reason it was given', async () => {
+    mock.enqueue({ text: 'slow', delayMs: 2_000 });
+    const abortedBefore = mock.aborted;
+    const ctl = new AttemptAbort();
+    const call = provider.chat(REQUESTS.basic, pc.model, opts({ attempt: ctl }));
+    setTimeout(() => ctl.abort(new LlmopsError('upstream_timeout', 'attempt timed out')), 50);
+    const err = await rejection(call);
+    expect(err.code).toBe('upstream_timeout');
+    expect(err.message).toBe('attempt timed out');
     await expect.poll(() => mock.aborted, { timeout: 2000 }).toBe(abortedBefore + 1);
   });
 

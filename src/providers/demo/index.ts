@@ -162,7 +162,7 @@ export class DemoProvider implements Provider {
   ) {}
 
   async chat(req: ChatRequest, model: string, opts: CallOptions): Promise<ChatResult> {
-    await abortable(this.cfg.latency_ms ?? 0, opts.signal);
+    await abortable(this.cfg.latency_ms ?? 0, opts.attempt.signal);
     const a = answer(req);
     const id = `chatcmpl-demo${digest(model + JSON.stringify(req.messages)).slice(0, 20)}`;
     const response: ChatCompletion = {
@@ -185,7 +185,7 @@ export class DemoProvider implements Provider {
   }
 
   async chatStream(req: ChatRequest, model: string, opts: CallOptions): Promise<AsyncIterator<StreamPart>> {
-    await abortable(this.cfg.latency_ms ?? 0, opts.signal);
+    await abortable(this.cfg.latency_ms ?? 0, opts.attempt.signal);
     const a = answer(req);
     const id = `chatcmpl-demo${digest(model + JSON.stringify(req.messages)).slice(0, 20)}`;
     const created = Math.floor(Date.now() / 1000);
@@ -206,14 +206,14 @@ export class DemoProvider implements Provider {
           yield { chunk: chunk({ tool_calls: [{ index, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: '' } }] }, null) };
           // Arguments arrive in pieces, as real models stream them.
           for (let i = 0; i < tc.function.arguments.length; i += 8) {
-            await abortable(delay, opts.signal);
+            await abortable(delay, opts.attempt.signal);
             yield { chunk: chunk({ tool_calls: [{ index, function: { arguments: tc.function.arguments.slice(i, i + 8) } }] }, null) };
           }
         }
       } else {
         for (const piece of (a.content ?? '').split(/(?<=\s)/)) {
           if (!piece) continue;
-          await abortable(delay, opts.signal);
+          await abortable(delay, opts.attempt.signal);
           yield { chunk: chunk({ content: piece }, null) };
         }
       }
@@ -225,7 +225,7 @@ export class DemoProvider implements Provider {
   }
 
   async embeddings(req: EmbeddingsRequest, model: string, opts: CallOptions): Promise<EmbeddingsResult> {
-    await abortable(this.cfg.latency_ms ?? 0, opts.signal);
+    await abortable(this.cfg.latency_ms ?? 0, opts.attempt.signal);
     const inputs = typeof req.input === 'string' ? [req.input] : Array.isArray(req.input) ? req.input : [String(req.input)];
     const dims = req.dimensions ?? 256;
     let tokens = 0;
