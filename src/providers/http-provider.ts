@@ -46,6 +46,10 @@ export class HttpProvider implements Provider {
       keepAliveMaxTimeout: 600_000,
       // Streams may pause for a long time between tokens; the total timeout bounds them.
       bodyTimeout: 0,
+      // Our own time-to-first-byte timer bounds the wait for headers. undici's would add a
+      // timer object per request that lives until its next one-second sweep (and so is
+      // promoted to the old generation under load).
+      headersTimeout: 0,
     });
   }
 
