@@ -19,7 +19,7 @@ import type { GuardrailEngine } from './engine.js';
 import { rewriteRequest, textSlots, type InputFinding, type InputGuard } from './input-guards.js';
 import type { GuardrailState } from './state.js';
 import { jsonEscape, MaskVault, StreamingUnmasker } from '../mask.js';
-import { stripNative, type StreamHandle } from './stream-rewrite.js';
+import { mapStream, stripNative, type StreamHandle } from './stream-rewrite.js';
 
 export function inputGuards(engine: GuardrailEngine, review?: ReviewQueue): Stage<RequestContext> {
   return async (ctx, next) => {
@@ -166,28 +166,15 @@ export function restoreStream(s: StreamHandle, vault: MaskVault): StreamHandle {
     });
     return { ...p, chunk: { ...p.chunk, choices } };
   };
-  const src = s.rest;
-  let done = false;
-  const first = s.first.done ? s.first : { done: false as const, value: feed(s.first.value) };
-  const rest: AsyncIterator<StreamPart> = {
-    async next() {
-      if (done) return { done: true, value: undefined };
-      const step = await src.next();
-      if (!step.done) return { done: false, value: feed(step.value) };
-      done = true;
-      const indexes = new Set([...held.keys()].map((k) => Number(k.split(':')[0])));
-      const choices: Choice[] = [];
-      for (const index of indexes) {
-        const r = flushChoice(index);
-        if (r.content || r.args.length) choices.push({ index, delta: { ...(r.content ? { content: r.content } : {}), ...(r.args.length ? { tool_calls: r.args } : {}) }, finish_reason: null });
-      }
-      if (choices.length && last) return { done: false, value: { chunk: { ...last, choices } } };
-      return step;
-    },
-  };
-  if (src.return) rest.return = (v?: unknown) => src.return!(v);
-  if (src.throw) rest.throw = (e?: unknown) => src.throw!(e);
-  return { first, rest };
+  return mapStream(s, feed, () => {
+    const indexes = new Set([...held.keys()].map((k) => Number(k.split(':')[0])));
+    const choices: Choice[] = [];
+    for (const index of indexes) {
+      const r = flushChoice(index);
+      if (r.content || r.args.length) choices.push({ index, delta: { ...(r.content ? { content: r.content } : {}), ...(r.args.length ? { tool_calls: r.args } : {}) }, finish_reason: null });
+    }
+    return choices.length && last ? { chunk: { ...last, choices } } : undefined;
+  });
 }
 
 /** Records one input guard's finding in the call's trace; a block ends the call. */

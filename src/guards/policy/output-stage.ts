@@ -21,7 +21,7 @@ import { blockedError, countTypes, msSince, type GuardDecision } from './decisio
 import type { CompiledPolicy } from './engine.js';
 import type { OutputInput } from './output-guards.js';
 import type { GuardrailState } from './state.js';
-import { rewriteStream, type StreamHandle } from './stream-rewrite.js';
+import { mapStream, rewriteStream, type StreamHandle } from './stream-rewrite.js';
 import { maskSpans } from '../mask.js';
 
 /**
@@ -429,29 +429,16 @@ function holdSideTexts(s: StreamHandle, judge: (text: string, where: string) => 
     });
     return { ...p, chunk: { ...p.chunk!, choices } };
   };
-  const src = s.rest;
-  let done = false;
-  const first = s.first.done ? s.first : { done: false as const, value: feed(s.first.value) };
-  const rest: AsyncIterator<StreamPart> = {
-    async next() {
-      if (done) return { done: true, value: undefined };
-      const step = await src.next();
-      if (!step.done) return { done: false, value: feed(step.value) };
-      done = true;
-      const choices = new Map<number, Choice>();
-      for (const h of [...held.values()]) {
-        let c = choices.get(h.choice);
-        if (!c) choices.set(h.choice, (c = { index: h.choice, delta: {}, finish_reason: null }));
-        release(h.choice, c.delta);
-      }
-      const out = [...choices.values()].filter((c) => c.delta.content || c.delta.tool_calls);
-      if (out.length && last) return { done: false, value: { chunk: { ...last, choices: out } } };
-      return step;
-    },
-  };
-  if (src.return) rest.return = (v?: unknown) => src.return!(v);
-  if (src.throw) rest.throw = (e?: unknown) => src.throw!(e);
-  return { first, rest };
+  return mapStream(s, feed, () => {
+    const choices = new Map<number, Choice>();
+    for (const h of [...held.values()]) {
+      let c = choices.get(h.choice);
+      if (!c) choices.set(h.choice, (c = { index: h.choice, delta: {}, finish_reason: null }));
+      release(h.choice, c.delta);
+    }
+    const out = [...choices.values()].filter((c) => c.delta.content || c.delta.tool_calls);
+    return out.length && last ? { chunk: { ...last, choices: out } } : undefined;
+  });
 }
 
 function round(ms: number): number {

@@ -40,7 +40,6 @@ export function stripNative(p: StreamPart): StreamPart {
 export function rewriteStream(s: StreamHandle, transform: TextTransform, onEnd?: () => void): StreamHandle {
   let held = '';
   let last: ChatCompletionChunk | undefined;
-  let flushed = false;
   const feed = (raw: StreamPart): StreamPart => {
     const p = stripNative(raw);
     // Only the first choice's text: other choices and tool-call arguments are someone else's job.
@@ -55,22 +54,33 @@ export function rewriteStream(s: StreamHandle, transform: TextTransform, onEnd?:
     held = finishing ? '' : r.hold;
     return withContent(p, finishing ? r.emit + r.hold : r.emit);
   };
+  return mapStream(s, feed, () => {
+    const tail = held ? transform(held, true) : undefined;
+    held = '';
+    onEnd?.();
+    if (!tail || !(tail.emit || tail.hold) || !last) return undefined;
+    const base: ChatCompletionChunk = { ...last, choices: [{ index: 0, delta: {}, finish_reason: null }] };
+    return withContent({ chunk: base }, tail.emit + tail.hold);
+  });
+}
+
+/**
+ * Wraps a stream part by part: `feed` maps every part; once the source is exhausted, `end`
+ * runs once and may return one last part (whatever was held back) before the stream ends.
+ * `return` and `throw` reach the source.
+ */
+export function mapStream(s: StreamHandle, feed: (p: StreamPart) => StreamPart, end: () => StreamPart | undefined): StreamHandle {
   const src = s.rest;
+  let ended = false;
   const first = s.first.done ? s.first : { done: false as const, value: feed(s.first.value) };
   const rest: AsyncIterator<StreamPart> = {
     async next() {
-      if (flushed) return { done: true, value: undefined };
+      if (ended) return { done: true, value: undefined };
       const step = await src.next();
       if (!step.done) return { done: false, value: feed(step.value) };
-      flushed = true;
-      const tail = held ? transform(held, true) : undefined;
-      held = '';
-      onEnd?.();
-      if (tail && (tail.emit || tail.hold) && last) {
-        const base: ChatCompletionChunk = { ...last, choices: [{ index: 0, delta: {}, finish_reason: null }] };
-        return { done: false, value: withContent({ chunk: base }, tail.emit + tail.hold) };
-      }
-      return step;
+      ended = true;
+      const tail = end();
+      return tail ? { done: false, value: tail } : step;
     },
   };
   if (src.return) rest.return = (v?: unknown) => src.return!(v);
