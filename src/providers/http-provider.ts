@@ -117,20 +117,12 @@ export class HttpProvider implements Provider {
   }
 
   /**
-   * Sends the request. The time-to-first-byte limit is our own timer (undici's
-   * `headersTimeout` only has one-second resolution); it aborts the attempt's signal and
-   * stops once headers arrive. The same signal then governs the body.
+   * Sends a request whose answer is streamed (SSE). The time-to-first-byte limit is our own
+   * timer (undici's `headersTimeout` only has one-second resolution); it aborts the attempt
+   * and stops once headers arrive. The attempt's signal then governs the body.
    */
   private async send(spec: HttpRequestSpec, opts: CallOptions): Promise<ResponseData> {
-    const timer = setTimeout(
-      () =>
-        opts.attempt.abort(
-          new LlmopsError('upstream_timeout', `${this.name}: no response headers within ${opts.ttfbTimeoutMs} ms (time-to-first-byte timeout)`, {
-            provider: this.name,
-          }),
-        ),
-      opts.ttfbTimeoutMs,
-    );
+    const timer = ttfbTimer(this.name, opts);
     let res: ResponseData;
     try {
       const { origin, path } = this.target(spec.url);
@@ -189,14 +181,14 @@ interface WholeAnswer {
 
 /**
  * Gathers one upstream answer for {@link HttpProvider.fetchJson}: the time-to-first-byte
- * timer runs until the headers arrive; the attempt's signal aborts the request at any point.
+ * timer runs until the headers arrive; aborting the attempt aborts the request at any point.
  */
 class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
   private headers: UpstreamHeaders = {};
   private readonly chunks: Buffer[] = [];
-  private ttfb: NodeJS.Timeout | undefined;
+  private readonly ttfb: NodeJS.Timeout;
   private settled = false;
   private readonly offAbort: () => void;
 
@@ -206,11 +198,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (a: WholeAnswer) => void,
     private readonly reject: (err: LlmopsError) => void,
   ) {
-    this.ttfb = setTimeout(() => {
-      opts.attempt.abort(
-        new LlmopsError('upstream_timeout', `${provider}: no response headers within ${opts.ttfbTimeoutMs} ms (time-to-first-byte timeout)`, { provider }),
-      );
-    }, opts.ttfbTimeoutMs);
+    this.ttfb = ttfbTimer(provider, opts);
     this.offAbort = opts.attempt.onAbort(() => this.controller?.abort(abortReason(opts.attempt)));
   }
 
@@ -248,6 +236,15 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
     this.offAbort();
     return true;
   }
+}
+
+/** The time-to-first-byte limit: aborts the attempt unless cleared when the headers arrive. */
+function ttfbTimer(provider: string, opts: CallOptions): NodeJS.Timeout {
+  return setTimeout(() => {
+    opts.attempt.abort(
+      new LlmopsError('upstream_timeout', `${provider}: no response headers within ${opts.ttfbTimeoutMs} ms (time-to-first-byte timeout)`, { provider }),
+    );
+  }, opts.ttfbTimeoutMs);
 }
 
 /** The error an aborted attempt carries, as an Error for undici. */
