@@ -14,7 +14,7 @@ import { type CursorPosition, decodeCursor, encodeCursor } from './trace-cursor.
 import { MetricsAccumulator } from './metrics-accumulator.js';
 import { planRollup, rollupConditions, rollupGroupExpr, type RollupPlan } from './rollup.js';
 import * as review from './review-sql.js';
-import { rowToTrace } from './trace-columns.js';
+import { rowToTrace, type StorableTrace } from './trace-columns.js';
 import {
   BUCKET_MS,
   hourIn,
@@ -163,7 +163,7 @@ export abstract class SqlStore implements Store {
 
   abstract migrate(): Promise<void>;
   abstract ping(): Promise<void>;
-  abstract writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult>;
+  abstract writeTraces(batch: readonly StorableTrace[]): Promise<InsertResult>;
   /** One step of {@link deleteTracesBefore}: everything before `before`, in one transaction. */
   protected abstract deleteBefore(before: number): Promise<number>;
   abstract createKey(k: KeyRecord): Promise<void>;
@@ -174,7 +174,7 @@ export abstract class SqlStore implements Store {
   protected abstract readonly log: Logger;
   rejectedTraces = 0;
 
-  async insertTraces(batch: readonly TraceRecord[]): Promise<void> {
+  async insertTraces(batch: readonly StorableTrace[]): Promise<void> {
     const { rejected } = await this.writeTraces(batch);
     if (rejected.length === 0) return;
     this.rejectedTraces += rejected.length;

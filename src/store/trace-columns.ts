@@ -65,13 +65,81 @@ type Missing = Exclude<keyof TraceRecord, TraceColumn>;
 const _allColumns: [Missing] extends [never] ? true : Missing = true;
 void _allColumns;
 
+/** The columns kept as JSON: objects serialized on write, parsed on read. */
+type JsonColumn = Extract<(typeof TRACE_COLUMNS)[number], readonly [string, 'json' | 'json_text']>[0];
+
+/**
+ * A JSON column's value that is already JSON text: the writer thread's records carry their
+ * JSON columns this way, so nothing is parsed there only to be serialized again.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** A record as the stores take it: each JSON column as its value or as {@link JsonText}. */
+export type StorableTrace = { [K in keyof TraceRecord]: K extends JsonColumn ? TraceRecord[K] | JsonText : TraceRecord[K] };
+
+const SCALAR_COLUMNS = TRACE_COLUMNS.filter(([, kind]) => kind !== 'json' && kind !== 'json_text').map(([name]) => name);
+const JSON_COLUMNS = TRACE_COLUMNS.filter(([, kind]) => kind === 'json' || kind === 'json_text');
+
+/**
+ * The scalar columns' values in order, by a function made once from the column list: fixed
+ * property reads that stay monomorphic, where a loop over names reads megamorphically (this
+ * runs on the request thread once per call).
+ */
+const scalarsOf = new Function('t', `return [${SCALAR_COLUMNS.map((c) => `t.${c} ?? null`).join(', ')}];`) as (t: StorableTrace) => unknown[];
+/** The other way: a record of one shape from the scalars, its JSON columns still null. */
+const recordOf = new Function(
+  'a',
+  `return { ${TRACE_COLUMNS.map(([c, kind], i) => `${c}: ${kind === 'json' || kind === 'json_text' ? 'null' : `a[${SCALAR_COLUMNS.indexOf(c)}]`}`).join(', ')} };`,
+) as (scalars: unknown[]) => Record<string, unknown>;
+
+/**
+ * A trace as one string for the writer thread: its scalar columns as one JSON array, then
+ * each JSON column's text after a NUL ('' for null). JSON columns (the payloads above all)
+ * are most of a trace's bytes; kept out of the array they are neither escaped here nor
+ * unescaped there, and the thread binds them as they are. Valid JSON text never holds a raw
+ * NUL, so the separators are unambiguous; a payload that is not valid JSON text and holds
+ * one sends the whole record as JSON instead.
+ */
+export function encodeTrace(t: StorableTrace): string {
+  let out = JSON.stringify(scalarsOf(t));
+  for (const [name, kind] of JSON_COLUMNS) {
+    const v = t[name];
+    let text: string;
+    if (v === null || v === undefined) text = '';
+    else if (v instanceof JsonText) text = v.text;
+    else if (kind === 'json_text' && typeof v === 'string') {
+      if (v.includes('\u0000') || v === '') return JSON.stringify(t, (_k, x: unknown) => (x instanceof JsonText ? JSON.parse(x.text) : x));
+      text = v;
+    } else text = JSON.stringify(v) ?? '';
+    out += `\u0000${text}`;
+  }
+  return out;
+}
+
+/** The record {@link encodeTrace} sent, its JSON columns as {@link JsonText}. */
+export function decodeTrace(s: string): StorableTrace {
+  let at = s.indexOf('\u0000');
+  if (at < 0) return JSON.parse(s) as TraceRecord;
+  const out = recordOf(JSON.parse(s.slice(0, at)) as unknown[]);
+  for (const [name] of JSON_COLUMNS) {
+    const next = s.indexOf('\u0000', at + 1);
+    const text = next < 0 ? s.slice(at + 1) : s.slice(at + 1, next);
+    out[name] = text === '' ? null : new JsonText(text);
+    at = next;
+  }
+  return out as unknown as StorableTrace;
+}
+
 /** A record as one row of SQL parameters, in {@link TRACE_COLUMNS} order. */
-export function traceToRow(t: TraceRecord, boolAsInt: boolean): unknown[] {
+export function traceToRow(t: StorableTrace, boolAsInt: boolean): unknown[] {
   const row = new Array<unknown>(TRACE_COLUMNS.length);
   for (let i = 0; i < TRACE_COLUMNS.length; i++) {
     const [name, kind] = TRACE_COLUMNS[i]!;
     const v = t[name];
     if (v === null || v === undefined) row[i] = null;
+    else if (v instanceof JsonText) row[i] = v.text;
     else if (kind === 'json' || (kind === 'json_text' && typeof v !== 'string')) row[i] = JSON.stringify(v);
     else if (kind === 'bool' && boolAsInt) row[i] = v ? 1 : 0;
     else row[i] = v;

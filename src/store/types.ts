@@ -3,6 +3,7 @@
  * (`store/sqlite/`, later `store/postgres/`), all run through one shared test suite.
  */
 import type { KeyLimits } from '../limits/schema.js';
+import type { StorableTrace } from './trace-columns.js';
 
 /** One attempt at one target, as kept in a trace. */
 export interface AttemptRecord {
@@ -318,12 +319,12 @@ export interface Store {
    * const { rejected } = await store.writeTraces(batch);
    * if (rejected.length) log.error('traces rejected by the store', { count: rejected.length, first: rejected[0] });
    */
-  writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult>;
+  writeTraces(batch: readonly StorableTrace[]): Promise<InsertResult>;
   /**
    * {@link writeTraces} for callers that want no report (the trace sink's `TraceWriter`):
    * rejected rows are logged and added to {@link rejectedTraces}.
    */
-  insertTraces(batch: readonly TraceRecord[]): Promise<void>;
+  insertTraces(batch: readonly StorableTrace[]): Promise<void>;
   /** Traces refused by {@link insertTraces} since this store was opened. */
   readonly rejectedTraces: number;
   listTraces(q: TraceQuery): Promise<TraceRecord[]>;

@@ -1,9 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/types.js';
 import { sampleTrace } from '../../test/helpers/sample-trace.js';
-import { decodeTrace, encodeTrace, TraceSink } from './trace-sink.js';
+import { decodeTrace, encodeTrace, JsonText, traceToRow } from '../store/trace-columns.js';
+import { TraceSink } from './trace-sink.js';
 
 const trace = sampleTrace;
 
@@ -67,7 +74,7 @@ describe('trace sink', () => {
     expect(lines.some((l) => l.includes('refused by the database'))).toBe(true);
   });
 
-  it('queues JSON text for a writer thread; a trace JSON cannot encode is counted as rejected', async () => {
+  it('queues encoded traces for a writer thread; a trace JSON cannot encode is counted as rejected', async () => {
     const lines: string[] = [];
     const got: string[] = [];
     const thread = { writeEncoded: async (batch: readonly string[]) => (got.push(...batch), 0) };
@@ -75,7 +82,7 @@ describe('trace sink', () => {
     sink.push(trace(1));
     sink.push({ ...trace(2), metadata: { n: 2n } });
     expect(await sink.drain()).toBe(0);
-    expect(got.map((s) => JSON.parse(s) as unknown)).toEqual([JSON.parse(JSON.stringify(trace(1)))]);
+    expect(got.map((s) => traceToRow(decodeTrace(s), true))).toEqual([traceToRow(trace(1), true)]);
     expect(sink.stats).toMatchObject({ written: 1, rejected: 1 });
     expect(lines.some((l) => l.includes('could not be encoded'))).toBe(true);
   });
@@ -90,12 +97,58 @@ describe('trace sink', () => {
 });
 
 describe('trace encoding for the writer thread', () => {
-  it('round-trips records with JSON-text payloads, object payloads and no payloads', () => {
-    const withText = { ...trace(1), input_payload: '{"messages":[{"role":"user","content":"a\\nb \\"q\\""}]}\n', output_payload: '{"choices":[]}' };
-    const withObjects = { ...trace(2), input_payload: { messages: [] }, output_payload: [1, 2] };
-    const without = { ...trace(3), input_payload: null, output_payload: null };
-    for (const t of [withText, withObjects, without]) expect(decodeTrace(encodeTrace(t))).toEqual(JSON.parse(JSON.stringify(t)));
-    // Payload text travels outside the JSON: not escaped a second time.
-    expect(encodeTrace(withText)).toContain(withText.input_payload);
+  const withText = { ...trace(1), input_payload: '{"messages":[{"role":"user","content":"a\\nb \\"q\\""}]}\n', output_payload: '{"choices":[]}' };
+  const withObjects = { ...trace(2), input_payload: { messages: [] }, output_payload: [1, 2], metadata: { team: 'a\u0000b', n: 1 }, guardrails: [] };
+  const without = { ...trace(3), input_payload: null, output_payload: null, request_params: null, usage: null, cost: null, cost_usd: null, attempts: [] };
+  const oddText = { ...trace(4), input_payload: 'not json \u0000 with a NUL', output_payload: '', user_id: 'u\u0000\u0001"x"', error_message: 'line\nbreak' };
+
+  it('gives the store the same row as the record itself, for every kind of value', () => {
+    for (const t of [withText, withObjects, without, oddText]) {
+      for (const boolAsInt of [true, false]) expect(traceToRow(decodeTrace(encodeTrace(t)), boolAsInt)).toEqual(traceToRow(t, boolAsInt));
+    }
+  });
+
+  it('carries JSON columns as text: not escaped a second time, not parsed on the other side', () => {
+    const encoded = encodeTrace(withText);
+    expect(encoded).toContain(withText.input_payload);
+    const decoded = decodeTrace(encoded);
+    expect(decoded.input_payload).toEqual(new JsonText(withText.input_payload));
+    expect(decoded.request_params).toEqual(new JsonText('{"temperature":0.2}'));
+    expect(decoded.user_id).toBeNull();
+    // A text payload that is not JSON and holds a NUL cannot travel after a separator: the record goes whole.
+    expect(decodeTrace(encodeTrace(oddText))).toEqual(JSON.parse(JSON.stringify(oddText)));
+  });
+
+  it('stores through a writer thread exactly what a store on this thread stores', async () => {
+    // The compiled writer (`npm test` builds first): the thread runs dist/'s worker file, as the gateway does.
+    const { TraceWriterThread } = (await import(
+      pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'traces', 'trace-writer-thread.js')).href
+    )) as typeof import('./trace-writer-thread.js');
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
+    try {
+      const url = `sqlite:${join(dir, 'w.db')}`;
+      const writer = new TraceWriterThread(url);
+      const sink = new TraceSink(writer, { maxQueue: 1000, batchSize: 10, flushMs: 5, log: createLogger('silent') });
+      const sent = [withText, withObjects, without, oddText, trace(5)];
+      for (const t of sent) sink.push(t);
+      expect(await sink.drain()).toBe(0);
+      await writer.close();
+      const direct = new SqliteStore(join(dir, 'direct.db'));
+      await direct.writeTraces(sent);
+      await direct.close();
+      // Row for row, byte for byte (a payload that is not JSON text is stored too, though reads cannot parse it).
+      const rows = (file: string): unknown[] => {
+        const db = new Database(join(dir, file), { readonly: true });
+        try {
+          return db.prepare('SELECT * FROM traces ORDER BY id').all();
+        } finally {
+          db.close();
+        }
+      };
+      expect(rows('w.db')).toHaveLength(sent.length);
+      expect(rows('w.db')).toEqual(rows('direct.db'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,55 +4,24 @@
  * and retried with backoff; past `maxQueue` new traces are dropped, counted and logged,
  * never silently. `drain()` empties the queue on shutdown.
  *
- * For a writer thread, a trace is queued as its JSON text, encoded once when pushed: one
- * flat string per call is cheap for the garbage collector to keep while it waits (the
- * record's dozens of small objects would be scanned) and crosses to the thread as a plain
- * copy instead of a structured clone. A store written on this thread gets the records.
+ * For a writer thread, a trace is queued as one string (`encodeTrace`, in
+ * `store/trace-columns.ts`), encoded once when pushed: one flat string per call is cheap for
+ * the garbage collector to keep while it waits (the record's dozens of small objects would
+ * be scanned) and crosses to the thread as a plain copy instead of a structured clone. A
+ * store written on this thread gets the records.
  */
 import type { Logger } from '../logger.js';
+import { encodeTrace } from '../store/trace-columns.js';
 import type { Store, TraceRecord } from '../store/types.js';
 
-/** A writer thread in front of a store (`trace-writer-thread.ts`): takes traces as JSON text. */
+/** A writer thread in front of a store (`trace-writer-thread.ts`): takes traces as `encodeTrace` strings. */
 export interface TraceWriter {
   /**
-   * Stores a batch of traces, each the JSON text of a {@link TraceRecord}. Resolves with the
-   * number the store refused for good (poison rows: they are not retried); throws when the
-   * whole batch should be retried later. `backlog`: traces still queued behind this batch.
+   * Stores a batch of traces, each a {@link TraceRecord} as `encodeTrace` wrote it. Resolves
+   * with the number the store refused for good (poison rows: they are not retried); throws
+   * when the whole batch should be retried later. `backlog`: traces still queued behind it.
    */
   writeEncoded(batch: readonly string[], backlog?: number): Promise<number>;
-}
-
-/**
- * A trace as one string for a writer thread: the record without its payloads as JSON, then
- * the two payloads (already JSON text) as they are, after NUL separators. Payloads are most
- * of a trace's bytes; kept out of the JSON they are neither escaped here nor unescaped
- * there. Valid JSON text never holds a raw NUL, so the separators are unambiguous.
- */
-export function encodeTrace(t: TraceRecord): string {
-  const input = t.input_payload;
-  const output = t.output_payload;
-  const plain = (p: unknown): boolean => p === null || (typeof p === 'string' && !p.includes('\u0000'));
-  // Payloads that are not JSON text (objects from OTLP spans) stay inside the JSON.
-  if (!plain(input) || !plain(output)) return JSON.stringify(t);
-  const meta = JSON.stringify({ ...t, input_payload: null, output_payload: null });
-  return `${meta}\u0000${input ?? ''}\u0000${output ?? ''}`;
-}
-
-export function decodeTrace(s: string): TraceRecord {
-  const a = s.indexOf('\u0000');
-  if (a < 0) return JSON.parse(s) as TraceRecord;
-  const b = s.indexOf('\u0000', a + 1);
-  const t = JSON.parse(s.slice(0, a)) as TraceRecord;
-  const input = s.slice(a + 1, b);
-  const output = s.slice(b + 1);
-  if (input !== '') t.input_payload = input;
-  if (output !== '') t.output_payload = output;
-  return t;
-}
-
-/** Decodes a batch written by {@link TraceSink.push} for a {@link TraceWriter}. */
-export function decodeTraces(batch: readonly string[]): TraceRecord[] {
-  return batch.map(decodeTrace);
 }
 
 type StoreLike = Pick<Store, 'writeTraces'>;
@@ -78,7 +47,7 @@ export interface TraceSinkStats {
 export type TraceListener = (t: TraceRecord) => void;
 
 export class TraceSink {
-  /** JSON text for a writer thread, records for a store on this thread. */
+  /** Encoded traces for a writer thread, records for a store on this thread. */
   private queue: Array<string | TraceRecord> = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/index.js';
 import { currentThreadId, setThreadNice } from './thread-priority.js';
-import { decodeTraces } from './trace-sink.js';
+import { decodeTrace } from '../store/trace-columns.js';
 import { BACKGROUND_NICE, type WriterReply } from './trace-writer-thread.js';
 
 const port = parentPort;
@@ -24,7 +24,7 @@ port.on('message', (m: { id: number; batch: string[] } | { close: true }) => {
   }
   let records;
   try {
-    records = decodeTraces(m.batch);
+    records = m.batch.map(decodeTrace);
   } catch (err) {
     reply({ id: m.id, ok: false, error: `undecodable batch: ${err instanceof Error ? err.message : String(err)}` });
     return;

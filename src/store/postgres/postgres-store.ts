@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../../logger.js';
 import { histBucket } from '../histogram.js';
 import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
 import { KEY_COLUMNS, keyToRow, linksForCalls, type Row, SqlStore } from '../sql-store.js';
-import { type ColumnKind, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
+import { type ColumnKind, type StorableTrace, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
 import { feedbackOfTracesSql, hourOf, retentionSql, type Sql } from '../trace-query.js';
 import { classifyStoreError, rejectedTrace } from '../store-errors.js';
 import type { InsertResult, KeyRecord, RejectedTrace, TraceRecord } from '../types.js';
@@ -123,12 +123,12 @@ function textForPostgres(v: unknown): unknown {
 /** One trace of a batch, as the insert's parameters. */
 interface PgTraceRow {
   index: number;
-  trace: TraceRecord;
+  trace: StorableTrace;
   values: unknown[];
 }
 
 /** A trace as the values of {@link TRACE_INSERT_COLUMNS}; throws when the record cannot be serialized. */
-function pgTraceValues(t: TraceRecord): unknown[] {
+function pgTraceValues(t: StorableTrace): unknown[] {
   const row = traceToRow(t, false);
   for (let i = 0; i < TRACE_COLUMNS.length; i++) {
     const kind = TRACE_COLUMNS[i]![1];
@@ -257,7 +257,7 @@ export class PostgresStore extends SqlStore {
    * A part refused for its values (a poison row) is bisected until the refused rows are
    * alone; they are left out and reported, the rest is stored.
    */
-  async writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult> {
+  async writeTraces(batch: readonly StorableTrace[]): Promise<InsertResult> {
     if (batch.length === 0) return { inserted: 0, rejected: [] };
     await this.ensureReady();
     const parts = Math.max(1, Math.min(this.writeConcurrency, Math.floor(batch.length / MIN_PART_ROWS)));
@@ -277,7 +277,7 @@ export class PostgresStore extends SqlStore {
   }
 
   /** One part of a batch (`offset`: where it starts in the batch, for the rejected rows' indexes). */
-  private async insertPart(part: readonly TraceRecord[], offset: number): Promise<InsertResult> {
+  private async insertPart(part: readonly StorableTrace[], offset: number): Promise<InsertResult> {
     const rows: PgTraceRow[] = [];
     const rejected: RejectedTrace[] = [];
     for (const [r, t] of part.entries()) {
@@ -345,7 +345,7 @@ export class PostgresStore extends SqlStore {
   }
 
   /** Attaches the feedback stored for these calls' traces to them (after their commit, see `insertPart`). */
-  private async linkFeedback(calls: readonly TraceRecord[]): Promise<void> {
+  private async linkFeedback(calls: readonly StorableTrace[]): Promise<void> {
     if (calls.length === 0) return;
     const q = feedbackOfTracesSql('postgres', [...new Set(calls.map((t) => t.trace_id))]);
     const links = linksForCalls(calls, (await this.pool.query<Row>(numbered(q.sql), q.args)).rows);

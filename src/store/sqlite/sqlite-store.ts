@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../../logger.js';
 import { histBucket } from '../histogram.js';
 import { HOUR_MS, mergeHistJson, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
 import { KEY_COLUMNS, keyToRow, LINK_SQL, linksForCalls, type Row, SqlStore } from '../sql-store.js';
-import { TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
+import { type StorableTrace, TRACE_COLUMNS, traceToRow } from '../trace-columns.js';
 import { feedbackOfTracesSql, hourOf, retentionSql, type Sql } from '../trace-query.js';
 import { classifyStoreError, rejectedTrace } from '../store-errors.js';
 import type { InsertResult, KeyRecord, RejectedTrace, TraceRecord } from '../types.js';
@@ -31,7 +31,7 @@ export class SqliteStore extends SqlStore {
   protected readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly insertMany: (batch: readonly TraceRecord[]) => InsertResult;
+  private readonly insertMany: (batch: readonly StorableTrace[]) => InsertResult;
   protected readonly log: Logger;
 
   /**
@@ -65,8 +65,8 @@ export class SqliteStore extends SqlStore {
       `INSERT INTO traces (${TRACE_COLUMNS.map((c) => c[0]).join(', ')}, hour, latency_bucket, ttft_bucket)
        VALUES (${TRACE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) ON CONFLICT (hour, id) DO NOTHING`,
     );
-    this.insertMany = this.db.transaction((batch: readonly TraceRecord[]): InsertResult => {
-      const inserted: TraceRecord[] = [];
+    this.insertMany = this.db.transaction((batch: readonly StorableTrace[]): InsertResult => {
+      const inserted: StorableTrace[] = [];
       const rejected: RejectedTrace[] = [];
       for (const [index, t] of batch.entries()) {
         try {
@@ -88,7 +88,7 @@ export class SqliteStore extends SqlStore {
   }
 
   /** Attaches feedback written before these calls to them (inside the caller's transaction). */
-  private linkFeedback(calls: readonly TraceRecord[]): void {
+  private linkFeedback(calls: readonly StorableTrace[]): void {
     if (calls.length === 0) return;
     const q = feedbackOfTracesSql('sqlite', [...new Set(calls.map((t) => t.trace_id))]);
     const feedback = this.stmt(q.sql).all(...q.args) as Row[];
@@ -158,7 +158,7 @@ export class SqliteStore extends SqlStore {
     this.db.prepare('SELECT 1').get();
   }
 
-  async writeTraces(batch: readonly TraceRecord[]): Promise<InsertResult> {
+  async writeTraces(batch: readonly StorableTrace[]): Promise<InsertResult> {
     return this.insertMany(batch);
   }
 
