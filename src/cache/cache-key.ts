@@ -4,7 +4,8 @@
  * tenant asking the same thing. Field order in the client's JSON does not matter; fields
  * that do not change the answer (`stream`, `user`, `metadata`, ...) are left out.
  */
-import { createHash } from 'node:crypto';
+// One-shot `hash` (Node >= 20.12): no Hash object per call, about 2.5x faster for short inputs.
+import { hash } from 'node:crypto';
 
 /** Top-level request fields that do not change the answer. Everything else is part of the key. */
 const NOT_OUTPUT: ReadonlySet<string> = new Set([
@@ -57,7 +58,7 @@ export function outputFields(body: Record<string, unknown>, omit?: ReadonlySet<s
 }
 
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
 
 /**

@@ -3,7 +3,7 @@
  * batched `last_used_at`. Keys are stored as SHA-256 hashes (they are long random
  * secrets, so a fast unsalted hash is safe), never in clear.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LlmopsError } from '../errors.js';
 import type { KeyLimits } from '../limits/schema.js';
 import type { Logger } from '../logger.js';
@@ -55,7 +55,7 @@ const CACHE_TTL_MS = 10_000;
 const TOUCH_FLUSH_MS = 5_000;
 
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 function globToRegExp(glob: string): RegExp {

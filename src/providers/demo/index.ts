@@ -4,7 +4,7 @@
  * `max_tokens` truncation, stop sequences, streaming, embeddings) with usage counted by
  * the tokenizer. The same request always gets the same answer.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   contentText,
@@ -36,7 +36,7 @@ interface DemoAnswer {
 }
 
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** A sample value that satisfies a JSON schema's shape, for tool arguments and JSON mode. */
