@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../canonical.js';
 import { Cancellation } from '../cancellation.js';
 import { loadConfig } from '../config/load.js';
 import { LlmopsError } from '../errors.js';
@@ -11,6 +12,7 @@ import { createProviders } from '../providers/registry.js';
 import { ModelRouter } from '../routing/router.js';
 import { LimitsService } from './limits-service.js';
 import { MemoryLimitsState } from './memory/memory-state.js';
+import { chatInputTokens } from './token-estimate.js';
 import type { KeyLimits } from './schema.js';
 
 const NOW = Date.parse('2026-11-24T10:00:00Z');
@@ -130,6 +132,35 @@ describe('LimitsService', () => {
     expect(err.param).toBe('max_tokens');
     const ok = await s.admit(ctx(principal('k'), { maxTokens: 10_000, headers: { 'x-llmops-approve-cost': 'true' } }));
     expect(ok?.amountNano).toBeGreaterThan(0.006 * 1e9);
+  });
+
+  it('reserves at the dearest target the route may use: fallbacks and context-length fallbacks too', async () => {
+    const prices = new PriceTable(loadBuiltinPrices(), {});
+    const worst = (model: string, output: number): number =>
+      prices.cost({ inputTokens: chatInputTokens(ctx(principal('k')).request!.body as ChatRequest), outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true }, model, 'openai')!;
+    expect(worst('gpt-4o', 100)).toBeGreaterThan(worst('gpt-4o-mini', 100) * 10);
+    const budgets = { per_request_max_usd: 0.005, rules: [{ name: 'all', scope: 'global', limit_usd: 10, window: 'day' }] };
+    const providers = { demo: { type: 'demo' }, openai: { type: 'openai', api_key: 'sk-test' } };
+    const mini = { provider: 'openai', model: 'gpt-4o-mini' };
+    const large = { provider: 'openai', model: 'gpt-4o' };
+
+    // A cheap primary with a dear fallback: the fallback's price is the worst case.
+    const fallback = service({ providers, budgets, models: { demo: { targets: [mini, large] } } });
+    const t = await fallback.admit(ctx(principal('k'), { maxTokens: 100 }));
+    expect(t!.amountNano / 1e9).toBeCloseTo(worst('gpt-4o', 100), 8);
+    // The same worst case decides the per-request maximum, and the refusal names the model it priced.
+    const err = await refusal(fallback.admit(ctx(principal('k'), { maxTokens: 1000 })));
+    expect(err.code).toBe('request_cost_too_high');
+    expect(err.message).toContain("at gpt-4o's price");
+
+    // A context-length fallback counts with its own output cap.
+    const context = service({ providers, budgets, models: { demo: { targets: [mini], context_fallback: [{ ...large, max_output_tokens: 40 }] } } });
+    const c = await context.admit(ctx(principal('k'), { maxTokens: 100 }));
+    expect(c!.amountNano / 1e9).toBeCloseTo(Math.max(worst('gpt-4o', 40), worst('gpt-4o-mini', 100)), 8);
+
+    // A single target: its own price, as before.
+    const single = service({ providers, budgets, models: { demo: { targets: [mini] } } });
+    expect((await single.admit(ctx(principal('k'), { maxTokens: 100 })))!.amountNano / 1e9).toBeCloseTo(worst('gpt-4o-mini', 100), 8);
   });
 
   it('settles to the real cost, and alerts once when the soft threshold is crossed', async () => {

@@ -231,22 +231,27 @@ export class LimitsService {
       }
     }
     let amountUsd = 0;
+    let dearest: string | undefined;
     if (budgets.length > 0 || this.budgets?.per_request_max_usd !== undefined) {
+      // Any target may serve the call (a fallback, another weight, a larger-context target
+      // after a context-length error): the worst case is the dearest of them.
       const route = this.opts.router.resolve(model);
-      const target = route.targets[0];
-      if (target) {
-        if (req.kind === 'chat') {
-          const caps = [callerMax ?? this.budgets?.default_max_output_tokens ?? 4096, (route as { maxOutputTokens?: number }).maxOutputTokens, (target as { maxOutputTokens?: number }).maxOutputTokens];
-          maxOutput = Math.min(...caps.filter((c): c is number => typeof c === 'number'));
+      const callerCap = req.kind === 'chat' ? (callerMax ?? this.budgets?.default_max_output_tokens ?? 4096) : 0;
+      for (const target of [...route.targets, ...route.contextFallback]) {
+        const output = req.kind === 'chat' ? Math.min(callerCap, route.maxOutputTokens ?? Infinity, target.maxOutputTokens ?? Infinity) : 0;
+        const cost =
+          this.opts.prices.cost({ inputTokens, outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true }, target.model, target.provider.name) ?? 0;
+        if (dearest === undefined || cost > amountUsd) {
+          amountUsd = cost;
+          maxOutput = output;
+          dearest = target.model;
         }
-        amountUsd =
-          this.opts.prices.cost({ inputTokens, outputTokens: maxOutput, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true }, target.model, target.provider.name) ?? 0;
       }
       const max = this.budgets?.per_request_max_usd;
       if (max !== undefined && amountUsd > max && !approved(ctx.http.headers[APPROVE_COST_HEADER])) {
         throw new LlmopsError(
           'request_cost_too_high',
-          `This request could cost up to ${usd(amountUsd)} (${inputTokens} input tokens + ${maxOutput} output tokens at ${target?.model ?? model}'s price), over the per-request maximum of ${usd(max)}. Lower max_tokens, or send "${APPROVE_COST_HEADER}: true" to approve it.`,
+          `This request could cost up to ${usd(amountUsd)} (${inputTokens} input tokens + ${maxOutput} output tokens at ${dearest ?? model}'s price), over the per-request maximum of ${usd(max)}. Lower max_tokens, or send "${APPROVE_COST_HEADER}: true" to approve it.`,
           { param: 'max_tokens' },
         );
       }
