@@ -157,7 +157,7 @@ export function respond(deps: RespondDeps): Stage<RequestContext> {
         settle(ctx, deps, () => tally.text());
         await http.write(encoder.end());
       } catch (e) {
-        const err = asLlmopsError(e);
+        const err = r.attempt.failure(e);
         ctx.error = err;
         ctx.httpStatus = err.code === 'client_closed_request' ? 499 : 200;
         ctx.usage = tally.usage;

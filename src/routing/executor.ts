@@ -26,6 +26,17 @@ export interface Attempted<T> {
   value: T;
   target: ResolvedTarget;
   release(): void;
+  /**
+   * What a failure while reading the answer (a stream breaking) means: the abort's reason
+   * when the attempt was aborted (the client left, the total timeout fired), whatever the
+   * provider threw then; else the error itself.
+   */
+  failure(err: unknown): LlmopsError;
+}
+
+/** The error an attempt ended with: its abort's reason if it was aborted, else what was thrown. */
+function attemptError(ctl: AttemptAbort, thrown: unknown): LlmopsError {
+  return ctl.aborted && ctl.reason instanceof LlmopsError ? ctl.reason : asLlmopsError(thrown);
 }
 
 /** Errors that say the caller's request is wrong: no retry, no fallback. */
@@ -89,10 +100,10 @@ export async function executeRoute<T>(
           deps.breaker.onSuccess(target.key);
           deps.latency.observe(target.key, ms);
           attempts.push({ provider: target.provider.name, model: target.model, status: 200, latency_ms: round(ms) });
-          return { value, target, release };
+          return { value, target, release, failure: (e) => attemptError(ctl, e) };
         } catch (e) {
           release();
-          const err = asLlmopsError(e);
+          const err = attemptError(ctl, e);
           attempts.push({
             provider: target.provider.name,
             model: target.model,

@@ -202,6 +202,21 @@ describe('retries and fallback', () => {
     expect(text).not.toContain('[DONE]');
   });
 
+  it('an in-process provider (demo) that outlasts its timeout fails as a timeout, not an internal error', async () => {
+    const g = await startTestGateway({
+      providers: { slow: { type: 'demo', latency_ms: 2000 } },
+      routing: { retries: 0 },
+      models: { chat: { targets: [{ provider: 'slow', model: 'demo-chat', timeout_ms: 100 }] } },
+    });
+    gateways.push(g);
+    const res = await chat(g);
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
+    const t = await traceOf(g, res);
+    expect(t).toMatchObject({ status: 'error', error_code: 'upstream_timeout', http_status: 504 });
+    expect(t.attempts[0]?.error_code).toBe('upstream_timeout');
+  });
+
   it('falls back to the context_fallback target when the request is too long', async () => {
     const g = await gateway();
     const tooLong = { status: 400, errorCode: 'context_length_exceeded', errorMessage: "This model's maximum context length is 8192 tokens" };
