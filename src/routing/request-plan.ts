@@ -28,7 +28,13 @@ export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 500;
 /** What routing decided for one request, as recorded in the trace. */
 export interface RoutingDecision {
   strategy: Strategy;
-  complexity?: { score: number; tier: string; features: ComplexityFeatures };
+  complexity?: {
+    score: number;
+    tier: string;
+    features: ComplexityFeatures;
+    /** Targets left out because they cannot serve this request (tools, vision, context length). */
+    excluded?: Array<{ target: string; reason: string }>;
+  };
   cost?: {
     input_tokens: number;
     /** Capable targets in the order tried: healthy ones by estimated cost, then those with an open circuit. */
@@ -86,20 +92,27 @@ export function planChat(route: Route, req: ChatRequest, deps: PlanDeps): Reques
     const { score, features } = scoreComplexity(req);
     const i = Math.max(0, route.tiers.findIndex((t) => score <= t.maxScore));
     decision.complexity = { score, tier: route.tiers[i]!.name, features };
-    // The tier's targets, then the larger tiers' as fallbacks (escalate, never downgrade).
-    targets = route.tiers.slice(i).flatMap((t) => t.targets);
+    // The tier's targets, then the larger tiers' as fallbacks (escalate); the smaller tiers'
+    // come last, largest first, for a request only they can serve (say, images that only a
+    // small model reads). Targets that cannot serve it at all are left out, with the reason.
+    const ordered = [...route.tiers.slice(i), ...route.tiers.slice(0, i).reverse()].flatMap((t) => t.targets);
+    inputTokens ??= countChatInputTokens(body);
+    const needs = requestNeeds(body, inputTokens);
+    const requested = body.max_completion_tokens ?? body.max_tokens ?? null;
+    const excluded: Array<{ target: string; reason: string }> = [];
+    targets = ordered.filter((t) => {
+      const why = unmetNeed(t.capabilities, { ...needs, reservedOutputTokens: reservedOutput(route, t, requested) });
+      if (why) excluded.push({ target: t.key, reason: why });
+      return !why;
+    });
+    if (excluded.length > 0) decision.complexity.excluded = excluded;
+    if (targets.length === 0) error = noCapableTarget(route, excluded);
   } else if (route.strategy === 'cost') {
     inputTokens ??= countChatInputTokens(body);
     const ordered = orderByCost(route, body, inputTokens, deps);
     targets = ordered.targets;
     decision.cost = ordered.decision;
-    if (targets.length === 0) {
-      error = new LlmopsError(
-        'no_capable_target',
-        `No target of '${route.name}' can serve this request: ${ordered.decision.excluded.map((e) => `${e.target} (${e.reason})`).join('; ')}.`,
-        { param: 'messages' },
-      );
-    }
+    if (targets.length === 0) error = noCapableTarget(route, ordered.decision.excluded);
   }
 
   const trimmed = body !== req;
@@ -127,6 +140,18 @@ function minCap(a: number | undefined, b: number | undefined): number | undefine
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
+/** The output tokens a target would be asked for: the caller's max_tokens under the route's and target's caps (0 when none). */
+function reservedOutput(route: Route, t: ResolvedTarget, requested: number | null): number {
+  const cap = minCap(route.maxOutputTokens, t.maxOutputTokens);
+  return requested === null ? 0 : cap === undefined ? requested : Math.min(requested, cap);
+}
+
+function noCapableTarget(route: Route, excluded: ReadonlyArray<{ target: string; reason: string }>): LlmopsError {
+  return new LlmopsError('no_capable_target', `No target of '${route.name}' can serve this request: ${excluded.map((e) => `${e.target} (${e.reason})`).join('; ')}.`, {
+    param: 'messages',
+  });
+}
+
 /** Capable targets by estimated cost, healthy ones first; incapable ones excluded with a reason. */
 function orderByCost(route: Route, body: ChatRequest, inputTokens: number, deps: PlanDeps): { targets: ResolvedTarget[]; decision: NonNullable<RoutingDecision['cost']> } {
   const needs = requestNeeds(body, inputTokens);
@@ -135,7 +160,7 @@ function orderByCost(route: Route, body: ChatRequest, inputTokens: number, deps:
   const rows: Array<{ t: ResolvedTarget; i: number; usd: number | null; healthy: boolean }> = [];
   route.targets.forEach((t, i) => {
     const cap = minCap(route.maxOutputTokens, t.maxOutputTokens);
-    const reserved = requested === null ? 0 : cap === undefined ? requested : Math.min(requested, cap);
+    const reserved = reservedOutput(route, t, requested);
     const why = unmetNeed(t.capabilities, { ...needs, reservedOutputTokens: reserved });
     if (why) {
       excluded.push({ target: t.key, reason: why });
@@ -172,6 +197,7 @@ export function routingAttributes(d: RoutingDecision): Record<string, unknown> {
     a['llmops.routing.complexity_score'] = d.complexity.score;
     a['llmops.routing.complexity_features'] = d.complexity.features;
   }
+  if (d.complexity?.excluded) a['llmops.routing.excluded'] = d.complexity.excluded;
   if (d.cost) {
     a['llmops.routing.input_tokens'] = d.cost.input_tokens;
     a['llmops.routing.cost_order'] = d.cost.order;

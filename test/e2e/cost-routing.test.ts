@@ -40,6 +40,14 @@ beforeAll(async () => {
           { name: 'large', targets: [{ provider: 'big', model: 'gpt-4o' }] },
         ],
       },
+      // The small tier cannot call tools; the large one cannot read images.
+      'auto-limited': {
+        strategy: 'complexity',
+        tiers: [
+          { name: 'small', max_score: 0.3, targets: [{ provider: 'small', model: 'gpt-4o-mini', tools: false }] },
+          { name: 'large', targets: [{ provider: 'big', model: 'gpt-4o', vision: false }] },
+        ],
+      },
       capped: {
         max_output_tokens: 256,
         targets: [{ provider: 'big', model: 'gpt-4o' }],
@@ -149,6 +157,41 @@ describe('complexity strategy', () => {
     expect(th.attributes).toMatchObject({ 'llmops.routing.tier': 'large' });
     expect(th.attributes!['llmops.routing.complexity_score']).toBeGreaterThan(0.3);
     expect(th.attributes!['llmops.routing.complexity_features']).toMatchObject({ depth: 0, tools: 0 });
+  });
+});
+
+describe('complexity strategy and what targets can do', () => {
+  const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+  const hardText = 'Analyze this step by step and prove it is correct:\n```ts\nexport function f(xs: number[]) { return xs.sort(); }\n```\nThen explain why the sort is wrong for numbers.';
+  const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } };
+
+  it('escalates an easy request its tier cannot serve, and the trace names the target left out and why', async () => {
+    const res = await chat({ model: 'auto-limited', messages: [{ role: 'user', content: 'What is the capital of France?' }], tools });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-llmops-provider')).toBe('big');
+    expect(small.requests).toHaveLength(0);
+    const t = await traceOf(res);
+    expect(t.attributes).toMatchObject({ 'llmops.routing.tier': 'small', 'llmops.routing.excluded': [{ target: 'small/gpt-4o-mini', reason: 'no tool support' }] });
+  });
+
+  it('serves a hard request that only a smaller tier can read from that tier, rather than failing', async () => {
+    const res = await chat({ model: 'auto-limited', messages: [{ role: 'user', content: [{ type: 'text', text: hardText }, image] }] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-llmops-provider')).toBe('small');
+    expect(big.requests).toHaveLength(0);
+    const t = await traceOf(res);
+    expect(t.attributes).toMatchObject({ 'llmops.routing.tier': 'large', 'llmops.routing.excluded': [{ target: 'big/gpt-4o', reason: 'no image input' }] });
+  });
+
+  it('refuses a request no tier can serve, naming every target and its reason', async () => {
+    const res = await chat({ model: 'auto-limited', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, image] }], tools });
+    expect(res.status).toBe(400);
+    const err = ((await res.json()) as { error: { code: string; message: string } }).error;
+    expect(err.code).toBe('no_capable_target');
+    expect(err.message).toContain('small/gpt-4o-mini (no tool support)');
+    expect(err.message).toContain('big/gpt-4o (no image input)');
+    expect(big.requests).toHaveLength(0);
+    expect(small.requests).toHaveLength(0);
   });
 });
 
