@@ -161,6 +161,12 @@ export interface EmbeddingsResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
+/** What a trace keeps of an embeddings answer: its shape (vectors are large and of no use there). */
+export function embeddingsShape(res: EmbeddingsResponse): { object: 'list'; count: number; dimensions: number | null } {
+  const first = res.data[0]?.embedding;
+  return { object: 'list', count: res.data.length, dimensions: Array.isArray(first) ? first.length : null };
+}
+
 export function usageFromOpenAI(u: OpenAIUsage | null | undefined): Usage | undefined {
   if (!u) return undefined;
   const usage: Usage = {

@@ -4,7 +4,7 @@
  * gateway whose providers all report usage never pays their memory.
  */
 import { createRequire } from 'node:module';
-import { contentText, type ChatMessage, type ChatRequest } from './canonical.js';
+import { contentText, type ChatMessage, type ChatRequest, type EmbeddingsRequest, type Usage } from './canonical.js';
 
 type Encoder = { countTokens(text: string): number };
 let encoder: Encoder | undefined;
@@ -36,4 +36,11 @@ export function countMessageTokens(m: ChatMessage): number {
   if (m.name) n += 1 + countTokens(m.name);
   for (const tc of m.tool_calls ?? []) n += 3 + countTokens(tc.function.name) + countTokens(tc.function.arguments);
   return n;
+}
+
+/** An embeddings call's usage when the provider reported none: its text inputs counted (token-array inputs count 0). */
+export function estimateEmbeddingsUsage(req: EmbeddingsRequest): Usage {
+  const input = req.input;
+  const text = typeof input === 'string' ? input : Array.isArray(input) ? input.filter((x) => typeof x === 'string').join('\n') : '';
+  return { inputTokens: countTokens(text), outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true };
 }

@@ -3,7 +3,7 @@
  * on a hit, only the response id refreshed), the canonical completion (replayed as an SSE
  * stream when the hit is a streaming request) and what the original call cost in tokens.
  */
-import type { ChatCompletion, Usage } from '../canonical.js';
+import type { Usage } from '../canonical.js';
 
 export interface CacheEntry {
   /** The non-streamed answer, as the inbound format renders it. */
@@ -11,7 +11,10 @@ export interface CacheEntry {
   /** Where the response id's characters sit in `body` ([idStart, idEnd)); -1 when not found. */
   idStart: number;
   idEnd: number;
-  /** The canonical completion as JSON, for stream replay. */
+  /**
+   * Chat: the canonical completion as JSON, for stream replay. Embeddings: the answer's
+   * shape (`embeddingsShape`) as JSON, what a hit's trace keeps of it.
+   */
   completion: string;
   /** Token usage of the call that produced the answer: what a hit saves. */
   usage: Usage | null;
@@ -26,7 +29,7 @@ export interface CacheEntry {
 const ID = /"id"\s*:\s*"([A-Za-z0-9_.:-]+)"/;
 
 /** Builds an entry, locating the response id in the body so hits can give each answer its own id. */
-export function makeEntry(body: string, completion: ChatCompletion, fields: Pick<CacheEntry, 'usage' | 'provider' | 'model' | 'createdAt' | 'finishReason'>): CacheEntry {
+export function makeEntry(body: string, completion: unknown, fields: Pick<CacheEntry, 'usage' | 'provider' | 'model' | 'createdAt' | 'finishReason'>): CacheEntry {
   let idStart = -1;
   let idEnd = -1;
   const m = ID.exec(body.slice(0, 256));

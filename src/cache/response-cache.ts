@@ -8,14 +8,14 @@
  * const plan = cache.plan(ctx);        // undefined: skip
  * const hit = plan && (await cache.lookup(plan));
  */
-import { contentText, usageToOpenAI, type ChatCompletion, type ChatMessage, type ChatRequest, type Usage } from '../canonical.js';
+import { contentText, embeddingsShape, usageToOpenAI, type ChatCompletion, type ChatMessage, type ChatRequest, type Usage } from '../canonical.js';
 import type { CacheConfig } from '../config/schema.js';
 import { LlmopsError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { PriceTable } from '../pricing/price-table.js';
 import type { StreamPart } from '../providers/types.js';
-import { countChatInputTokens, countTokens } from '../token-counter.js';
+import { countChatInputTokens, countTokens, estimateEmbeddingsUsage } from '../token-counter.js';
 import type { CacheBackend } from './backend.js';
 import { exactKey, outputFields, sha256, stableJson } from './cache-key.js';
 import { makeEntry, type CacheEntry } from './entry.js';
@@ -91,17 +91,18 @@ export class ResponseCache {
   /** Decides whether and how this request uses the cache; undefined means skip. Throws on a bad cache header. */
   plan(ctx: RequestContext): CachePlan | undefined {
     const req = ctx.request;
-    if (!req || req.kind !== 'chat') return undefined;
+    if (!req) return undefined;
     const mode = header(ctx, 'x-llmops-cache');
     if (mode !== undefined && mode !== 'no-store' && mode !== 'refresh' && mode !== 'default') {
       throw new LlmopsError('invalid_request', `Invalid request: x-llmops-cache must be no-store, refresh or default, not '${mode}'`, { param: 'x-llmops-cache' });
     }
     if (mode === 'no-store') return undefined;
-    const body = req.body;
-    const rule = this.rule(body.model);
+    const rule = this.rule(req.body.model);
     if (rule?.enabled === false) return undefined;
-    if ((body.n ?? 1) !== 1) return undefined;
-    if ((body.temperature ?? 0) > 0 && !(rule?.cache_nonzero_temperature ?? this.cfg.cache_nonzero_temperature)) return undefined;
+    if (req.kind === 'chat') {
+      if ((req.body.n ?? 1) !== 1) return undefined;
+      if ((req.body.temperature ?? 0) > 0 && !(rule?.cache_nonzero_temperature ?? this.cfg.cache_nonzero_temperature)) return undefined;
+    }
 
     let ttlSeconds = rule?.ttl_seconds ?? this.cfg.ttl_seconds;
     const ttlHeader = header(ctx, 'x-llmops-cache-ttl');
@@ -114,6 +115,10 @@ export class ResponseCache {
     }
 
     const tenant = this.tenant(ctx);
+    // Embeddings: one exact key over model, input and the output options (a vector is the
+    // same every time: no temperature rule, and no semantic lookup, which is for questions).
+    if (req.kind === 'embeddings') return { key: exactKey(tenant, ctx.inbound.name, req.body as unknown as Record<string, unknown>), read: mode !== 'refresh', ttlMs: ttlSeconds * 1000 };
+    const body = req.body;
     const wire = req.native?.body ?? (body as Record<string, unknown>);
     const plan: CachePlan = { key: exactKey(tenant, ctx.inbound.name, wire), read: mode !== 'refresh', ttlMs: ttlSeconds * 1000 };
     if (this.semantic && (rule?.semantic ?? true)) {
@@ -195,6 +200,12 @@ export class ResponseCache {
     const r = ctx.result;
     if (!r || ctx.error || !ctx.served) return;
     const served = ctx.served;
+    if (r.kind === 'embeddings') {
+      const usage = r.value.usage ?? (ctx.request?.kind === 'embeddings' ? estimateEmbeddingsUsage(ctx.request.body) : null);
+      const body = ctx.inbound.renderEmbeddings(r.value);
+      this.store(plan, makeEntry(body, embeddingsShape(r.value.response), { usage, provider: served.provider, model: served.model, createdAt: Date.now(), finishReason: null }));
+      return;
+    }
     const req = ctx.request?.body as ChatRequest;
     if (r.kind === 'chat') {
       const res = r.value.response;

@@ -27,8 +27,13 @@ export function cache(rc: ResponseCache): Stage<RequestContext> {
       ctx.costUsd = 0;
       ctx.finishReason = hit.entry.finishReason;
       if (ctx.stream) ctx.ttftMs = Math.round((performance.now() - ctx.t0) * 100) / 100;
-      ctx.output = hit.entry.body;
-      ctx.outputJson = hit.entry.body;
+      if (ctx.request?.kind === 'embeddings') {
+        // As for a fresh answer, the trace keeps the vectors' shape, not the vectors.
+        ctx.output = JSON.parse(hit.entry.completion) as unknown;
+      } else {
+        ctx.output = hit.entry.body;
+        ctx.outputJson = hit.entry.body;
+      }
       return;
     }
     ctx.cache = { status: 'miss' };

@@ -5,12 +5,12 @@
  * tokenizer when the provider reported none) and cost, so `record` sees the final state.
  */
 import { writeCachedAnswer } from '../cache/replay.js';
-import { contentText, type ChatRequest, type Usage } from '../canonical.js';
+import { contentText, embeddingsShape, type ChatRequest, type Usage } from '../canonical.js';
 import { asLlmopsError, retryAfterHeader } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PriceTable } from '../pricing/price-table.js';
 import type { StreamPart } from '../providers/types.js';
-import { countChatInputTokens, countTokens } from '../token-counter.js';
+import { countChatInputTokens, countTokens, estimateEmbeddingsUsage } from '../token-counter.js';
 import type { Stage } from './compose.js';
 import type { RequestContext } from './context.js';
 
@@ -34,9 +34,7 @@ function estimateUsage(req: ChatRequest | undefined, outputText: string): Usage 
 function settle(ctx: RequestContext, deps: RespondDeps, outputText: () => string): void {
   if (!ctx.usage) {
     if (ctx.request?.kind === 'embeddings') {
-      const input = ctx.request.body.input;
-      const text = typeof input === 'string' ? input : Array.isArray(input) ? input.filter((x) => typeof x === 'string').join('\n') : '';
-      ctx.usage = { ...estimateUsage(undefined, ''), inputTokens: countTokens(text) };
+      ctx.usage = estimateEmbeddingsUsage(ctx.request.body);
     } else {
       ctx.usage = estimateUsage(ctx.request?.body as ChatRequest | undefined, outputText());
     }
@@ -124,9 +122,7 @@ export function respond(deps: RespondDeps): Stage<RequestContext> {
         return;
       }
       if (r.kind === 'embeddings') {
-        // Vectors are large and of no use in a trace: keep their shape only.
-        const first = r.value.response.data[0]?.embedding;
-        ctx.output = { object: 'list', count: r.value.response.data.length, dimensions: Array.isArray(first) ? first.length : null };
+        ctx.output = embeddingsShape(r.value.response);
         settle(ctx, deps, () => '');
         http.sendJson(200, ctx.inbound.renderEmbeddings(r.value), llmopsHeaders(ctx));
         ctx.httpStatus = 200;

@@ -35,7 +35,7 @@ async function gateway(cache: Record<string, unknown> = {}): Promise<TestGateway
   const g = await startTestGateway({
     providers: { up: { type: 'openai', api_key: 'k', base_url: `${upstream.url}/v1` } },
     routing: { retries: 0 },
-    models: { chat: { targets: [{ provider: 'up', model: 'gpt-4o-mini' }] } },
+    models: { chat: { targets: [{ provider: 'up', model: 'gpt-4o-mini' }] }, embed: { targets: [{ provider: 'up', model: 'text-embedding-3-small' }] } },
     keys: [
       { name: 'a', key: KEY_A },
       { name: 'b', key: KEY_B },
@@ -287,6 +287,55 @@ describe('semantic cache with an embedding model', () => {
     const paths = upstream.requests.map((r) => r.path);
     expect(paths.filter((p) => p.endsWith('/chat/completions'))).toHaveLength(1);
     expect(paths.filter((p) => p.endsWith('/embeddings')).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('embeddings', () => {
+  const embed = (g: TestGateway, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}, key = KEY_A): Promise<Response> =>
+    post(g, '/v1/embeddings', { model: 'embed', input: ['first text', 'second text'], ...extra }, headers, key);
+
+  it('answers a repeated embeddings request from the cache: same vectors, no upstream call, traced as a hit with its shape', async () => {
+    const g = await gateway();
+    const first = await embed(g);
+    expect(first.headers.get('x-llmops-cache')).toBe('miss');
+    const a = (await first.json()) as { data: Array<{ embedding: number[] }>; usage: unknown };
+    const second = await embed(g, { user: 'someone' });
+    expect(second.status).toBe(200);
+    expect(second.headers.get('x-llmops-cache')).toBe('hit');
+    expect(await second.json()).toEqual(a);
+    expect(upstream.requests).toHaveLength(1);
+
+    await waitForTraces(g.gw, 2);
+    const [hit, miss] = (await g.gw.store.searchTraces({}, 10)).data as [TraceRecord, TraceRecord];
+    expect(miss).toMatchObject({ endpoint: 'embeddings', cache_status: 'miss', input_tokens: 10 });
+    expect(hit).toMatchObject({ endpoint: 'embeddings', cache_status: 'hit', cost_usd: 0, input_tokens: 0 });
+    expect(hit.attributes).toMatchObject({ 'llmops.cache.kind': 'exact', 'llmops.cache.saved_input_tokens': 10, 'llmops.cache.model': 'text-embedding-3-small' });
+    expect(hit.attributes!['llmops.cache.saved_usd']).toBeCloseTo(miss.cost_usd!, 12);
+    // As for a fresh answer, the trace keeps the vectors' shape, not the vectors.
+    expect(hit.output_payload).toEqual({ object: 'list', count: 2, dimensions: 3 });
+    expect(hit.output_payload).toEqual(miss.output_payload);
+  });
+
+  it('keys on the input and the output options, per tenant, and obeys the cache headers', async () => {
+    const g = await gateway();
+    await embed(g);
+    expect((await embed(g, { input: ['first text'] })).headers.get('x-llmops-cache')).toBe('miss');
+    expect((await embed(g, { dimensions: 2 })).headers.get('x-llmops-cache')).toBe('miss');
+    expect((await embed(g, {}, {}, KEY_B)).headers.get('x-llmops-cache')).toBe('miss');
+    expect((await embed(g, {}, { 'x-llmops-cache': 'no-store' })).headers.get('x-llmops-cache')).toBe('skip');
+    expect((await embed(g, {}, { 'x-llmops-cache': 'refresh' })).headers.get('x-llmops-cache')).toBe('miss');
+    expect(upstream.requests).toHaveLength(6);
+    expect((await embed(g)).headers.get('x-llmops-cache')).toBe('hit');
+    expect(upstream.requests).toHaveLength(6);
+  });
+
+  it('stores no failed embeddings call', async () => {
+    const g = await gateway();
+    upstream.enqueue({ status: 500, errorMessage: 'boom' });
+    expect((await embed(g)).status).toBe(502);
+    const again = await embed(g);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('x-llmops-cache')).toBe('miss');
   });
 });
 
