@@ -15,7 +15,7 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 import { scoreComplexity, type ComplexityFeatures } from './complexity.js';
 import { trimContext } from './context-trim.js';
 import { capOutput, type OutputCap } from './output-cap.js';
-import type { ResolvedTarget, Route } from './router.js';
+import type { ResolvedTarget, Route, Tier } from './router.js';
 
 export interface PlanDeps {
   prices: PriceTable;
@@ -92,19 +92,22 @@ export function planChat(route: Route, req: ChatRequest, deps: PlanDeps): Reques
     const { score, features } = scoreComplexity(req);
     const i = Math.max(0, route.tiers.findIndex((t) => score <= t.maxScore));
     decision.complexity = { score, tier: route.tiers[i]!.name, features };
-    // The tier's targets, then the larger tiers' as fallbacks (escalate); the smaller tiers'
-    // come last, largest first, for a request only they can serve (say, images that only a
-    // small model reads). Targets that cannot serve it at all are left out, with the reason.
-    const ordered = [...route.tiers.slice(i), ...route.tiers.slice(0, i).reverse()].flatMap((t) => t.targets);
+    // The tier's targets, then the larger tiers' as fallbacks (escalate, never downgrade),
+    // less those that cannot serve the request at all (recorded with the reason). Only when
+    // none of them can does a smaller tier serve it, largest first (say, images that only a
+    // small model reads): an outage of the larger tiers still never downgrades a request.
     inputTokens ??= countChatInputTokens(body);
     const needs = requestNeeds(body, inputTokens);
     const requested = body.max_completion_tokens ?? body.max_tokens ?? null;
     const excluded: Array<{ target: string; reason: string }> = [];
-    targets = ordered.filter((t) => {
-      const why = unmetNeed(t.capabilities, { ...needs, reservedOutputTokens: reservedOutput(route, t, requested) });
-      if (why) excluded.push({ target: t.key, reason: why });
-      return !why;
-    });
+    const capable = (tiers: readonly Tier[]): ResolvedTarget[] =>
+      tiers.flatMap((tier) => tier.targets).filter((t) => {
+        const why = unmetNeed(t.capabilities, { ...needs, reservedOutputTokens: reservedOutput(route, t, requested) });
+        if (why) excluded.push({ target: t.key, reason: why });
+        return !why;
+      });
+    targets = capable(route.tiers.slice(i));
+    if (targets.length === 0) targets = capable(route.tiers.slice(0, i).reverse());
     if (excluded.length > 0) decision.complexity.excluded = excluded;
     if (targets.length === 0) error = noCapableTarget(route, excluded);
   } else if (route.strategy === 'cost') {

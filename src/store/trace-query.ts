@@ -301,6 +301,8 @@ export function retentionSql(dialect: SqlDialect, before: number) {
       return { sql: `DELETE FROM feedback WHERE ${c.sql} AND NOT EXISTS (SELECT 1 FROM feedback_links l WHERE l.feedback_id = feedback.id)`, args: c.args };
     },
     deleteRollups: { sql: 'DELETE FROM trace_rollups WHERE hour < ?', args: [partial ? h0 + SLOT_MS : h0] },
+    // A review item is made when its call is recorded: it goes with the call it shows.
+    deleteReviewItems: { sql: 'DELETE FROM review_items WHERE created_at < ?', args: [before] },
     rebuildHour: partial ? h0 : null,
   };
 }

@@ -441,7 +441,28 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         for (const f of feedback) await store.insertFeedback(f);
         const before = T0 + 20 * HOUR + 25 * 60_000; // cuts an hour in two
         const gone = traces.filter((t) => t.started_at < before);
+        // Review items go with the calls they show.
+        const review = (t: TraceRecord) => ({
+          id: `review-${t.id}`,
+          trace_id: t.trace_id,
+          call_id: t.id,
+          reason: 'flagged' as const,
+          guards: null,
+          model: t.requested_model,
+          created_at: t.started_at,
+          status: 'open' as const,
+          claimed_by: null,
+          claimed_at: null,
+          label: null,
+          category: null,
+          note: null,
+          labeled_by: null,
+          labeled_at: null,
+        });
+        const stay = traces.find((t) => t.started_at >= before)!;
+        await store.addReviewItems([review(gone[0]!), review(gone[gone.length - 1]!), review(stay)]);
         expect(await store.deleteTracesBefore(before)).toBe(gone.length);
+        expect((await store.listReviewItems({ status: 'all', limit: 10 })).map((i) => i.call_id)).toEqual([stay.id]);
         const kept = traces.filter((t) => t.started_at >= before);
         expect(await store.countTraces()).toBe(kept.length);
         expect(await store.getTrace(gone[0]!.id)).toBeUndefined();

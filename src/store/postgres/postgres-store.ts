@@ -374,6 +374,7 @@ export class PostgresStore extends SqlStore {
       for (const d of q.deleteLinks) await exec(c, d);
       for (let i = 0; i < losing.length; i += 10_000) await exec(c, q.deleteUnattachedFeedback(losing.slice(i, i + 10_000)));
       await exec(c, q.deleteRollups);
+      await exec(c, q.deleteReviewItems);
       if (q.rebuildHour !== null) {
         const kept = await c.query<RollupSource>(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= $1 AND started_at < $2`, [
           q.rebuildHour,

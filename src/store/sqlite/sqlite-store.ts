@@ -172,6 +172,7 @@ export class SqliteStore extends SqlStore {
       for (const d of q.deleteLinks) exec(d);
       for (let i = 0; i < losing.length; i += 1000) exec(q.deleteUnattachedFeedback(losing.slice(i, i + 1000)));
       exec(q.deleteRollups);
+      exec(q.deleteReviewItems);
       if (q.rebuildHour !== null) {
         const kept = this.stmt(`SELECT ${ROLLUP_SOURCE_COLUMNS.join(', ')} FROM traces WHERE started_at >= ? AND started_at < ?`).all(
           q.rebuildHour,
