@@ -44,3 +44,15 @@ export function estimateEmbeddingsUsage(req: EmbeddingsRequest): Usage {
   const text = typeof input === 'string' ? input : Array.isArray(input) ? input.filter((x) => typeof x === 'string').join('\n') : '';
   return { inputTokens: countTokens(text), outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true };
 }
+
+type Decoder = { decode(tokens: readonly number[]): string };
+let cl100k: Decoder | undefined;
+
+/**
+ * Token ids back as text with cl100k_base, the encoding of OpenAI's embedding models (what
+ * `/v1/embeddings` token-array inputs are written in). Throws on an id the encoding lacks.
+ */
+export function decodeEmbeddingTokens(tokens: readonly number[]): string {
+  cl100k ??= createRequire(import.meta.url)('gpt-tokenizer/encoding/cl100k_base') as Decoder;
+  return cl100k.decode(tokens);
+}

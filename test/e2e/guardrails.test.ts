@@ -4,6 +4,7 @@
  * re-ask, toxicity, grounding scores, output masking in flight, fallback, and the review
  * queue from flag to `reviewer` feedback.
  */
+import cl100k from 'gpt-tokenizer/encoding/cl100k_base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSse } from '../../src/sse.js';
 import type { GuardrailResult, TraceRecord } from '../../src/store/types.js';
@@ -505,5 +506,24 @@ describe('embeddings inputs', () => {
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { param: string } }).error.param).toBe('injection');
     expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('checks token-array inputs as the text they encode (cl100k_base): masked ones go on as text, clean ones as they came', async () => {
+    const g = await gateway(policy);
+    const leaky = cl100k.encode('Mail jane.doe@example.com about the plan');
+    const clean = cl100k.encode('The weather is nice today');
+    const res = await embed(g, [leaky, clean]);
+    expect(res.status).toBe(200);
+    expect((upstream.requests[0]!.body as { input: unknown }).input).toEqual(['Mail [EMAIL_ADDRESS] about the plan', 'The weather is nice today']);
+    expect(decision(await traceOf(g, res), 'pii')).toMatchObject({ verdict: 'mask', masked: { EMAIL_ADDRESS: 1 } });
+
+    expect((await embed(g, clean)).status).toBe(200);
+    expect((upstream.requests[1]!.body as { input: unknown }).input).toEqual(clean);
+
+    expect((await embed(g, [cl100k.encode('key AKIAIOSFODNN7EXAMPLE')])).status).toBe(400);
+    const bad = await embed(g, [99_999_999]);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string; param: string } }).error).toMatchObject({ code: 'invalid_request', param: 'input' });
+    expect(upstream.requests).toHaveLength(2);
   });
 });

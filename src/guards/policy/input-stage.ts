@@ -11,6 +11,8 @@
  */
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, ToolCallDelta } from '../../canonical.js';
 import type { StreamPart } from '../../providers/types.js';
+import { LlmopsError } from '../../errors.js';
+import { decodeEmbeddingTokens } from '../../token-counter.js';
 import type { Stage } from '../../pipeline/compose.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { ReviewQueue } from '../review/review-queue.js';
@@ -58,13 +60,15 @@ export function inputGuards(engine: GuardrailEngine, review?: ReviewQueue): Stag
 
 /**
  * `/v1/embeddings`: the guards that apply (pii, secrets, deny, max_tokens; injection when its
- * `embeddings` option says so) check each text input as a user message. Masks are `[TYPE]`:
- * the provider embeds the masked text and there is nothing to restore. Token-array inputs
- * are not text and pass unchecked. Returns the body, rewritten when a guard masked.
+ * `embeddings` option says so) check each input as a user message. Masks are `[TYPE]`: the
+ * provider embeds the masked text and there is nothing to restore. Token-array inputs are
+ * decoded with cl100k_base (OpenAI's embedding encoding) and checked as text; a masked one is
+ * sent on as its masked text. Returns the body, rewritten when a guard masked.
  */
 function guardEmbeddings(state: GuardrailState, body: EmbeddingsRequest): EmbeddingsRequest {
+  if (!state.policy.input.some((g) => g.embeddings)) return body;
   const input = body.input;
-  const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input as string[]) : [];
+  const texts = embeddingTexts(input);
   if (texts.length === 0) return body;
   let chat: ChatRequest = { model: body.model, messages: texts.map((t) => ({ role: 'user', content: t })) };
   let slots = textSlots(chat);
@@ -82,7 +86,23 @@ function guardEmbeddings(state: GuardrailState, body: EmbeddingsRequest): Embedd
   }
   if (!rewritten) return body;
   const out = slots.map((s) => s.text);
-  return { ...body, input: typeof input === 'string' ? out[0]! : out };
+  return { ...body, input: typeof input === 'string' || (input.length > 0 && typeof input[0] === 'number') ? out[0]! : out };
+}
+
+/** An embeddings input as the texts it stands for: strings as they are, token arrays decoded. */
+function embeddingTexts(input: EmbeddingsRequest['input']): string[] {
+  if (typeof input === 'string') return [input];
+  if (input.length === 0) return [];
+  try {
+    if (typeof input[0] === 'number') return [decodeEmbeddingTokens(input as number[])];
+    return (input as Array<string | number[]>).map((x) => (typeof x === 'string' ? x : decodeEmbeddingTokens(x)));
+  } catch (err) {
+    throw new LlmopsError(
+      'invalid_request',
+      `Invalid request: the guards check embeddings inputs as text, and this token-array input holds ids that cl100k_base (OpenAI's embedding encoding) does not have (${err instanceof Error ? err.message : String(err)}). Send the input as text.`,
+      { param: 'input' },
+    );
+  }
 }
 
 /** Puts the caller's masked values back into the answer. */
