@@ -3,7 +3,7 @@
  * request/reply to the pipeline's framework-free {@link HttpExchange}. Inference routes
  * hijack the reply and write the raw response, so streams go out without buffering.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -43,16 +43,30 @@ const RAW_BODY = Symbol('llmops.rawBody');
 const TRACE_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
 
-/** 128 random bits as 32 hex digits (randomUUID draws from a cached entropy pool: cheap). */
+/**
+ * Random hex ids from a pool of random bytes refilled 4 KiB at a time: one flat string per
+ * id (randomUUID builds its 36 characters by concatenation, and the dashes then had to go).
+ */
+const idPool = Buffer.alloc(4096);
+let idPoolAt = idPool.length;
+
+function randomHex(bytes: number): string {
+  if (idPoolAt + bytes > idPool.length) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  idPoolAt += bytes;
+  return idPool.toString('hex', idPoolAt - bytes, idPoolAt);
+}
+
+/** 128 random bits as 32 hex digits. */
 function newTraceId(): string {
-  const u = randomUUID();
-  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+  return randomHex(16);
 }
 
 /** A span id: 64 bits as 16 hex digits. */
 function newSpanId(): string {
-  const u = randomUUID();
-  return u.slice(0, 8) + u.slice(24, 32);
+  return randomHex(8);
 }
 
 /**
@@ -206,6 +220,22 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       finishReason: null,
       ttftMs: null,
       httpStatus: 0,
+      // Every field the stages may set, declared up front: one object shape for every call,
+      // so the stages' property accesses stay monomorphic and nothing grows the object later.
+      principal: undefined,
+      request: undefined,
+      route: undefined,
+      routing: undefined,
+      served: undefined,
+      result: undefined,
+      usage: undefined,
+      output: undefined,
+      outputJson: undefined,
+      cache: undefined,
+      error: undefined,
+      guardrails: undefined,
+      responseHeaders: undefined,
+      finalizers: undefined,
     };
     try {
       await deps.pipeline(ctx);

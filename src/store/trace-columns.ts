@@ -103,8 +103,12 @@ const recordOf = new Function(
  * one sends the whole record as JSON instead.
  */
 export function encodeTrace(t: StorableTrace): string {
-  let out = JSON.stringify(scalarsOf(t));
-  for (const [name, kind] of JSON_COLUMNS) {
+  // Joined once into a flat string (appending would make a chain of cons strings that
+  // postMessage then has to flatten).
+  const parts = new Array<string>(JSON_COLUMNS.length + 1);
+  parts[0] = JSON.stringify(scalarsOf(t));
+  for (let i = 0; i < JSON_COLUMNS.length; i++) {
+    const [name, kind] = JSON_COLUMNS[i]!;
     const v = t[name];
     let text: string;
     if (v === null || v === undefined) text = '';
@@ -113,9 +117,9 @@ export function encodeTrace(t: StorableTrace): string {
       if (v.includes('\u0000') || v === '') return JSON.stringify(t, (_k, x: unknown) => (x instanceof JsonText ? JSON.parse(x.text) : x));
       text = v;
     } else text = JSON.stringify(v) ?? '';
-    out += `\u0000${text}`;
+    parts[i + 1] = text;
   }
-  return out;
+  return parts.join('\u0000');
 }
 
 /** The record {@link encodeTrace} sent, its JSON columns as {@link JsonText}. */
