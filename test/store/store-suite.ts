@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlmopsError } from '../../src/errors.js';
-import type { GroupBy, MetricsPoint, Store, TraceFilter, TraceRecord } from '../../src/store/types.js';
+import type { GroupBy, MetricsPoint, ReviewItem, Store, TraceFilter, TraceRecord } from '../../src/store/types.js';
 import {
   byNewest,
   dataset,
@@ -30,6 +30,24 @@ export interface StoreSuiteOptions {
 }
 
 /** Percentiles are histogram-based: within 5% of the exact value (plus rounding). */
+/** An open review item (flagged by a toxicity guard), with the given identity and time. */
+function reviewItem(over: Pick<ReviewItem, 'id' | 'trace_id' | 'call_id' | 'created_at'>): ReviewItem {
+  return {
+    ...over,
+    reason: 'flagged',
+    guards: ['toxicity'],
+    model: 'chat',
+    status: 'open',
+    claimed_by: null,
+    claimed_at: null,
+    label: null,
+    category: null,
+    note: null,
+    labeled_by: null,
+    labeled_at: null,
+  };
+}
+
 function expectNear(actual: number | null, exact: number | null, what: string): void {
   if (exact === null) {
     expect(actual, what).toBeNull();
@@ -442,23 +460,7 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         const before = T0 + 20 * HOUR + 25 * 60_000; // cuts an hour in two
         const gone = traces.filter((t) => t.started_at < before);
         // Review items go with the calls they show.
-        const review = (t: TraceRecord) => ({
-          id: `review-${t.id}`,
-          trace_id: t.trace_id,
-          call_id: t.id,
-          reason: 'flagged' as const,
-          guards: null,
-          model: t.requested_model,
-          created_at: t.started_at,
-          status: 'open' as const,
-          claimed_by: null,
-          claimed_at: null,
-          label: null,
-          category: null,
-          note: null,
-          labeled_by: null,
-          labeled_at: null,
-        });
+        const review = (t: TraceRecord): ReviewItem => reviewItem({ id: `review-${t.id}`, trace_id: t.trace_id, call_id: t.id, created_at: t.started_at });
         const stay = traces.find((t) => t.started_at >= before)!;
         await store.addReviewItems([review(gone[0]!), review(gone[gone.length - 1]!), review(stay)]);
         expect(await store.deleteTracesBefore(before)).toBe(gone.length);
@@ -549,23 +551,7 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
     describe('review queue', () => {
       it('adds items idempotently, lists open ones, claims one reviewer at a time, labels once', async () => {
         const s = await fresh();
-        const item = (id: string, at: number) => ({
-          id,
-          trace_id: `t-${id}`,
-          call_id: `c-${id}`,
-          reason: 'flagged' as const,
-          guards: ['toxicity'],
-          model: 'chat',
-          created_at: at,
-          status: 'open' as const,
-          claimed_by: null,
-          claimed_at: null,
-          label: null,
-          category: null,
-          note: null,
-          labeled_by: null,
-          labeled_at: null,
-        });
+        const item = (id: string, at: number): ReviewItem => reviewItem({ id, trace_id: `t-${id}`, call_id: `c-${id}`, created_at: at });
         await s.addReviewItems([item('a', 1000), item('b', 2000)]);
         await s.addReviewItems([item('a', 1000)]);
         expect((await s.listReviewItems({ limit: 10 })).map((i) => i.id)).toEqual(['a', 'b']);
