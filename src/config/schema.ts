@@ -223,6 +223,12 @@ export const ServerSchema = z.strictObject({
   /** How long SIGTERM waits for in-flight requests before draining traces and exiting. */
   shutdown_grace_ms: z.number().int().min(0).default(10_000),
   log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * `llmops serve`: how far (in %) the JS heap may grow past what the last full GC left
+   * alive before the next full GC. Lower keeps memory down at some CPU cost; 0 leaves it to
+   * V8's own heuristic (which lets a busy gateway's heap reach about 4x its live size).
+   */
+  heap_growth_percent: z.number().int().min(0).max(1000).default(50),
 });
 
 export const StoreSchema = z.strictObject({

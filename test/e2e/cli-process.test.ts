@@ -69,6 +69,11 @@ describe('llmops binary', () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('providers.openai.api_key: environment variable MISSING_KEY_FOR_TEST is not set');
     expect(r2.stderr).toContain("models.chat.targets.0.provider: unknown provider 'nowhere'");
+    const file3 = join(dir, 'bad3.yaml');
+    writeFileSync(file3, 'server:\n  heap_growth_percent: -5\n');
+    const r3 = await run(['serve', '--config', file3]);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('server.heap_growth_percent');
   }, 30_000);
 
   it('refuses to start when its store is unreachable, naming it, with a non-zero exit', async () => {
