@@ -50,9 +50,10 @@ program
   .option('--host <host>', 'address to listen on (overrides server.host)')
   .action(async (opts: { config?: string; port?: number; host?: string }) => {
     const config = loadOrExit(opts.config);
-    // V8 reads this flag at every full GC, so setting it after start takes effect: under load
-    // its own heuristic let the heap reach ~4x the live size (peak RSS ~300 MB in
-    // `npm run bench`); 50% keeps the peak near 200 MB for a throughput change within noise.
+    // V8 reads this flag at every full GC, so setting it after start takes effect. Under load
+    // its own heuristic let the heap reach ~4x the live size (peak RSS ~290 MB in
+    // `npm run bench`); 100% keeps the peak near 215 MB for about 4% of throughput (50%:
+    // ~200 MB for about 8%, and a longer p99 tail). Measurements in the README.
     if (config.server.heap_growth_percent > 0) setFlagsFromString(`--heap-growing-percent=${config.server.heap_growth_percent}`);
     const admin = resolveAdminKey(config);
     let gw: ReturnType<typeof createGateway>;
