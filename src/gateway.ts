@@ -88,6 +88,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const writer = threaded ? new TraceWriterThread(config.store.url, log) : undefined;
   const sink = new TraceSink(writer ?? store, {
     maxQueue: config.store.trace_queue_max,
+    maxQueueBytes: config.store.trace_queue_max_bytes,
     batchSize: config.store.trace_batch_size,
     flushMs: config.store.trace_flush_ms,
     log,

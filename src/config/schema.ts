@@ -240,6 +240,11 @@ export const StoreSchema = z.strictObject({
   url: z.string().default('sqlite:./.llmops/llmops.db'),
   /** Traces held in memory waiting for the writer; beyond this they are dropped and counted. */
   trace_queue_max: z.number().int().positive().default(100_000),
+  /**
+   * The same bound in bytes (payloads included): while the store is down, large prompts
+   * must not fill the heap before the count is reached.
+   */
+  trace_queue_max_bytes: ByteSize.default(256 * 1024 * 1024),
   /** Traces per insert transaction: larger batches cost SQLite less per trace (100: ~90 µs, 2000: ~48 µs measured). */
   trace_batch_size: z.number().int().positive().default(2000),
   /** Longest wait before a partial batch is written (how stale `/api/traces` may be). */

@@ -7,7 +7,7 @@ const make = () =>
     pricedModels: ['gpt-4o-mini'],
     providers: ['openai'],
     processMetrics: false,
-    sinkStats: { queued: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 },
+    sinkStats: { queued: 0, queuedBytes: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 },
   });
 
 describe('GatewayMetrics model label', () => {

@@ -110,6 +110,9 @@ export class GatewayMetrics {
     new Gauge({ name: 'llmops_trace_queue_size', help: 'Traces waiting for the trace writer.', registers, collect() {
       this.set(sink.queued);
     } });
+    new Gauge({ name: 'llmops_trace_queue_bytes', help: 'Approximate bytes held by traces waiting for the trace writer (bounded by store.trace_queue_max_bytes).', registers, collect() {
+      this.set(sink.queuedBytes);
+    } });
     mirror('llmops_traces_written_total', 'Traces written to the store.', () => sink.written, registers);
     mirror('llmops_traces_dropped_total', 'Traces dropped because the queue was full or the store failed past the drain timeout.', () => sink.dropped, registers);
     mirror('llmops_traces_rejected_total', 'Traces the store refused for good (a value it cannot hold); the rest of their batch was stored.', () => sink.rejected, registers);

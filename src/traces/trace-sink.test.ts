@@ -48,6 +48,37 @@ describe('trace sink', () => {
     expect(lines.some((l) => l.includes('trace write failed; will retry'))).toBe(true);
   });
 
+  it('bounds the queue in bytes too: large payloads are dropped and counted before they fill the heap', async () => {
+    const lines: string[] = [];
+    const got: string[] = [];
+    let down = true;
+    const thread = {
+      writeEncoded: async (batch: readonly string[]) => {
+        if (down) throw new Error('store unavailable');
+        got.push(...batch);
+        return 0;
+      },
+    };
+    const sink = new TraceSink(thread, { maxQueue: 10_000, maxQueueBytes: 1_000_000, batchSize: 10, flushMs: 5, maxBackoffMs: 20, log: createLogger('error', (l) => void lines.push(l)) });
+    const big = (i: number) => ({ ...trace(i), input_payload: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(100_000) }] }) });
+    for (let i = 0; i < 30; i++) sink.push(big(i));
+    // About 100 KB each: nine fit under 1 MB, the rest are dropped and counted, well below the count bound.
+    expect(sink.stats.queued).toBe(9);
+    expect(sink.stats.dropped).toBe(21);
+    expect(sink.stats.queuedBytes).toBeLessThanOrEqual(1_000_000);
+    expect(sink.stats.queuedBytes).toBeGreaterThan(900_000);
+    expect(lines.some((l) => l.includes('trace queue full') && l.includes('max_queue_bytes'))).toBe(true);
+    await expect.poll(() => sink.stats.writeFailures).toBeGreaterThan(1);
+    expect(sink.stats.queuedBytes).toBeGreaterThan(900_000); // a failed batch still holds its bytes
+    down = false;
+    expect(await sink.drain(2000)).toBe(0);
+    expect(got).toHaveLength(9);
+    expect(sink.stats.queuedBytes).toBe(0);
+    // Once written, the room is there again.
+    sink.push(big(99));
+    expect(sink.stats.dropped).toBe(21);
+  });
+
   it('counts and logs what overflows a full queue, never silently', async () => {
     const lines: string[] = [];
     const store = flaky(new SqliteStore(':memory:'));

@@ -28,6 +28,8 @@ type StoreLike = Pick<Store, 'writeTraces'>;
 
 export interface TraceSinkOptions {
   maxQueue: number;
+  /** Bound on the queued traces' size (their encoded text; an estimate for records). Default: none. */
+  maxQueueBytes?: number;
   batchSize: number;
   flushMs: number;
   log: Logger;
@@ -37,6 +39,8 @@ export interface TraceSinkOptions {
 
 export interface TraceSinkStats {
   queued: number;
+  /** Approximate bytes held by the queue (and the batch being written). */
+  queuedBytes: number;
   written: number;
   dropped: number;
   /** Traces the store refused for good (a value it cannot hold), or that could not be encoded. */
@@ -55,7 +59,7 @@ export class TraceSink {
   private closed = false;
   private lastDropLog = 0;
   private readonly listeners = new Set<TraceListener>();
-  readonly stats: TraceSinkStats = { queued: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 };
+  readonly stats: TraceSinkStats = { queued: 0, queuedBytes: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 };
   private readonly thread: TraceWriter | undefined;
   private readonly store: StoreLike | undefined;
 
@@ -78,15 +82,7 @@ export class TraceSink {
       }
     }
     if (this.queue.length >= this.opts.maxQueue) {
-      this.stats.dropped++;
-      const now = Date.now();
-      if (now - this.lastDropLog > 5000) {
-        this.lastDropLog = now;
-        this.opts.log.error('trace queue full: traces are being dropped', {
-          dropped_total: this.stats.dropped,
-          max_queue: this.opts.maxQueue,
-        });
-      }
+      this.drop('count');
       return;
     }
     let queued: string | TraceRecord = t;
@@ -100,9 +96,28 @@ export class TraceSink {
         return;
       }
     }
+    const size = sizeOf(queued);
+    if (this.opts.maxQueueBytes !== undefined && this.stats.queuedBytes + size > this.opts.maxQueueBytes) {
+      this.drop('bytes');
+      return;
+    }
     this.queue.push(queued);
     this.stats.queued = this.queue.length;
+    this.stats.queuedBytes += size;
     this.schedule(this.queue.length >= this.opts.batchSize ? 0 : this.opts.flushMs);
+  }
+
+  /** Counts a trace the queue has no room for; logs at most every 5 s, saying which bound. */
+  private drop(bound: 'count' | 'bytes'): void {
+    this.stats.dropped++;
+    const now = Date.now();
+    if (now - this.lastDropLog > 5000) {
+      this.lastDropLog = now;
+      this.opts.log.error('trace queue full: traces are being dropped', {
+        dropped_total: this.stats.dropped,
+        ...(bound === 'count' ? { max_queue: this.opts.maxQueue } : { max_queue_bytes: this.opts.maxQueueBytes, queued_bytes: this.stats.queuedBytes }),
+      });
+    }
   }
 
   /** Calls `listener` with every trace as it is recorded (for `traces tail`). */
@@ -135,13 +150,15 @@ export class TraceSink {
       const rejected = await this.writeBatch(batch);
       this.stats.written += batch.length - rejected;
       this.stats.rejected += rejected;
+      this.stats.queuedBytes -= sizeOfAll(batch);
       this.backoffMs = 0;
       return true;
     } catch (err) {
       this.queue.unshift(...batch);
-      // Keep the bound while failing: what no longer fits is dropped (newest first) and counted.
+      // Keep the bounds while failing: what no longer fits is dropped (newest first) and counted.
       if (this.queue.length > this.opts.maxQueue) {
         const over = this.queue.length - this.opts.maxQueue;
+        this.stats.queuedBytes -= sizeOfAll(this.queue.slice(this.opts.maxQueue));
         this.queue.length = this.opts.maxQueue;
         this.stats.dropped += over;
       }
@@ -177,8 +194,25 @@ export class TraceSink {
     const lost = this.queue.length;
     if (lost > 0) {
       this.stats.dropped += lost;
+      this.stats.queuedBytes = 0;
       this.opts.log.error('shutdown: traces could not be written before the drain timeout', { lost });
     }
     return lost;
   }
+}
+
+/**
+ * What a queued trace holds: its encoded text (one byte a character for the common one-byte
+ * strings), or for a record on this thread its payload text and about 1 KB of fields.
+ */
+function sizeOf(q: string | TraceRecord): number {
+  if (typeof q === 'string') return q.length;
+  const text = (p: unknown): number => (typeof p === 'string' ? p.length : 0);
+  return 1024 + text(q.input_payload) + text(q.output_payload);
+}
+
+function sizeOfAll(batch: ReadonlyArray<string | TraceRecord>): number {
+  let n = 0;
+  for (const q of batch) n += sizeOf(q);
+  return n;
 }
