@@ -31,8 +31,13 @@ export interface HistogramSeries {
   count: number;
 }
 
+/** One level of the series index: a label value to the next level, or to the series at the last. */
+type Level<S> = Map<string, Level<S> | S>;
+
 abstract class SeriesMetric<S extends { labels: Labels }> {
-  protected readonly series = new Map<string, S>();
+  protected readonly series: S[] = [];
+  /** Label values, one map level per label: a lookup builds no key string. */
+  private readonly index: Level<S> = new Map();
   readonly aggregator = 'sum';
 
   constructor(
@@ -52,20 +57,32 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
    * hot path: it stays valid (a reset zeroes it, never drops it).
    */
   at(...values: string[]): S {
-    const id = values.join('\u0000');
-    let s = this.series.get(id);
+    const last = this.labelNames.length - 1;
+    let level = this.index;
+    for (let i = 0; i < last; i++) {
+      const v = values[i] ?? '';
+      let next = level.get(v) as Level<S> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(v, next);
+      }
+      level = next;
+    }
+    const v = values[last] ?? '';
+    let s = level.get(v) as S | undefined;
     if (!s) {
       const labels: Labels = {};
       this.labelNames.forEach((n, i) => (labels[n] = values[i] ?? ''));
       s = this.create(labels);
-      this.series.set(id, s);
+      level.set(v, s);
+      this.series.push(s);
     }
     return s;
   }
 
   /** The number of series (bounded by the caller's label sets). */
   get size(): number {
-    return this.series.size;
+    return this.series.length;
   }
 }
 
@@ -88,12 +105,12 @@ export class SeriesCounter extends SeriesMetric<CounterSeries> {
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
     const values: ExportedValue[] = [];
-    for (const s of this.series.values()) if (s.touched) values.push({ labels: s.labels, value: s.value });
+    for (const s of this.series) if (s.touched) values.push({ labels: s.labels, value: s.value });
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
   reset(): void {
-    for (const s of this.series.values()) {
+    for (const s of this.series) {
       s.value = 0;
       s.touched = false;
     }
@@ -123,7 +140,7 @@ export class SeriesHistogram extends SeriesMetric<HistogramSeries> {
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExportedValue[] }> {
     const values: ExportedValue[] = [];
-    for (const s of this.series.values()) {
+    for (const s of this.series) {
       if (s.count === 0) continue;
       let cumulative = 0;
       this.buckets.forEach((le, i) => {
@@ -138,7 +155,7 @@ export class SeriesHistogram extends SeriesMetric<HistogramSeries> {
   }
 
   reset(): void {
-    for (const s of this.series.values()) {
+    for (const s of this.series) {
       s.counts.fill(0);
       s.sum = 0;
       s.count = 0;
