@@ -256,6 +256,11 @@ export const RedisSchema = z.strictObject({
   url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
   /** Every key llmops writes starts with this, so deployments can share one Redis. */
   key_prefix: z.string().min(1).default('llmops'),
+  /**
+   * The URL is a seed node of a Redis Cluster (the other nodes are discovered). The limits'
+   * keys then share one hash slot, so each request's check stays one atomic script.
+   */
+  cluster: z.boolean().default(false),
 });
 export type RedisConfigSchema = z.infer<typeof RedisSchema>;
 

@@ -1,31 +1,42 @@
 /**
  * The shared Redis connection for hot state (rate limits, budgets, cache, circuit state)
  * when `redis.url` is configured: one ioredis client per process, every key under the
- * configured prefix so several deployments can share one Redis.
+ * configured prefix so several deployments can share one Redis. With `redis.cluster`, the
+ * URL is a seed node of a Redis Cluster: the client finds the other nodes, and the keys one
+ * Lua script touches together share a hash slot (`{prefix}:...`).
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
 export interface RedisConfig {
   url: string;
   key_prefix: string;
+  /** The URL is a seed node of a Redis Cluster. */
+  cluster?: boolean;
 }
 
 export interface RedisHandle {
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
+  readonly cluster: boolean;
   /** Prepends the configured prefix: `key('rl', 'k1')` → `llmops:rl:k1`. */
   key(...parts: string[]): string;
+  /**
+   * A key that one script uses together with others: in a cluster all of them share one
+   * hash slot (`{llmops}:lim:k1`); on a single Redis, the same as {@link key}.
+   */
+  slotKey(...parts: string[]): string;
+  /** The clients to walk every key with (SCAN): each primary of a cluster, or the one client. */
+  primaries(): Redis[];
   close(): Promise<void>;
 }
 
+// Commands issued while disconnected wait for the reconnect rather than failing at once,
+// but not forever: a request path must get an error it can act on.
+const COMMAND_OPTIONS = { maxRetriesPerRequest: 2, enableOfflineQueue: true } as const;
+
 export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
-  const client = new Redis(cfg.url, {
-    // Commands issued while disconnected wait for the reconnect rather than failing at once,
-    // but not forever: a request path must get an error it can act on.
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    lazyConnect: false,
-  });
+  const cluster = cfg.cluster === true;
+  const client = cluster ? openCluster(cfg.url) : new Redis(cfg.url, { ...COMMAND_OPTIONS, lazyConnect: false });
   let lastLog = 0;
   client.on('error', (err: Error) => {
     const now = Date.now();
@@ -37,7 +48,10 @@ export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
   const prefix = cfg.key_prefix;
   return {
     client,
+    cluster,
     key: (...parts) => [prefix, ...parts].join(':'),
+    slotKey: (...parts) => [cluster ? `{${prefix}}` : prefix, ...parts].join(':'),
+    primaries: () => (client instanceof Cluster ? client.nodes('master') : [client]),
     async close() {
       try {
         await client.quit();
@@ -46,4 +60,19 @@ export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
       }
     },
   };
+}
+
+/** A cluster client seeded from one node's URL (its credentials and TLS apply to every node). */
+function openCluster(url: string): Cluster {
+  const u = new URL(url);
+  const db = u.pathname.replace(/^\//, '');
+  if (db !== '' && db !== '0') throw new Error(`redis.url: a Redis Cluster has database 0 only, not ${db}`);
+  return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+    ...COMMAND_OPTIONS,
+    redisOptions: {
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
 }

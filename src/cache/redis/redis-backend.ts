@@ -31,12 +31,18 @@ export class RedisCacheBackend implements CacheBackend {
 
   async clear(): Promise<void> {
     const pattern = this.redis.key('cache', '*');
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await this.redis.client.unlink(...keys);
-    } while (cursor !== '0');
+    // Each primary holds its own keys (all of them on a single Redis). In a cluster the keys of
+    // one SCAN page lie in many hash slots, so they are unlinked one by one (pipelined).
+    for (const node of this.redis.primaries()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        if (!this.redis.cluster) await node.unlink(...keys);
+        else await keys.reduce((p, k) => p.unlink(k), node.pipeline()).exec();
+      } while (cursor !== '0');
+    }
   }
 
   /** The connection is shared; its owner closes it. */

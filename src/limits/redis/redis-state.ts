@@ -1,9 +1,10 @@
 /**
  * Redis limits state, shared by every gateway instance pointing at the same Redis: each
  * request's check-and-reserve and its settlement are one Lua script call (EVALSHA) each.
- * Keys live under the configured prefix (`<prefix>:lim:...`).
+ * Keys live under the configured prefix (`<prefix>:lim:...`; `{<prefix>}:lim:...` in a Redis
+ * Cluster, so that every key a script touches is in one hash slot).
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from '../../state/redis.js';
 import type {
   Admission,
@@ -18,11 +19,11 @@ import { ADMIT_LUA, SETTLE_LUA, SPEND_LUA } from './scripts.js';
 
 type Reply = Array<number | string>;
 
-interface ScriptClient extends Redis {
+type ScriptClient = (Redis | Cluster) & {
   llmopsAdmit(...args: Array<string | number>): Promise<Reply>;
   llmopsSettle(...args: Array<string | number>): Promise<Reply>;
   llmopsSpend(...args: Array<string | number>): Promise<Reply>;
-}
+};
 
 const MAX_ALERTS = 100;
 
@@ -44,7 +45,7 @@ export class RedisLimitsState implements LimitsState {
   }
 
   private k(key: string): string {
-    return this.redis.key('lim', key);
+    return this.redis.slotKey('lim', key);
   }
 
   async admit(a: Admission): Promise<AdmitResult> {

@@ -1,0 +1,65 @@
+/**
+ * The limits state and the cache backend against a real three-node Redis Cluster (started by
+ * the test with the machine's redis-server): every key a limits script touches shares one
+ * hash slot, cache entries spread over the nodes, and clearing walks every primary.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisCluster, type TestRedisCluster } from '../../test/helpers/redis-cluster.js';
+import { runBackendSuite } from '../cache/backend.case.js';
+import { makeEntry } from '../cache/entry.js';
+import { RedisCacheBackend } from '../cache/redis/redis-backend.js';
+import { RedisLimitsState } from '../limits/redis/redis-state.js';
+import { runLimitsStateSuite } from '../limits/state.case.js';
+import { openRedis, type RedisHandle } from './redis.js';
+
+let cluster: TestRedisCluster;
+const handles: RedisHandle[] = [];
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(handles.map((h) => h.close()));
+  await cluster?.close();
+});
+
+function handle(prefix = `llmops-test-${randomBytes(6).toString('hex')}`): RedisHandle {
+  const h = openRedis({ url: cluster.url, key_prefix: prefix, cluster: true });
+  handles.push(h);
+  return h;
+}
+
+runLimitsStateSuite('redis cluster', { make: async () => new RedisLimitsState(handle()) });
+
+const prefixOf = new Map<RedisCacheBackend, string>();
+runBackendSuite('redis cluster', {
+  make: async () => {
+    const prefix = `llmops-test-${randomBytes(6).toString('hex')}`;
+    const b = new RedisCacheBackend(handle(prefix));
+    prefixOf.set(b, prefix);
+    return b;
+  },
+  sibling: async (of) => new RedisCacheBackend(handle(prefixOf.get(of as RedisCacheBackend)!)),
+});
+
+describe('redis cluster handle', () => {
+  it('finds every primary, puts a script\'s keys in one slot, and spreads cache entries over the nodes', async () => {
+    const h = handle('llmops');
+    expect(h.cluster).toBe(true);
+    expect(h.slotKey('lim', 'rl:key:k1:r10')).toBe('{llmops}:lim:rl:key:k1:r10');
+    expect(h.key('cache', 'x', 'abc')).toBe('llmops:cache:x:abc');
+    await h.client.ping();
+    const primaries = h.primaries();
+    expect(primaries).toHaveLength(3);
+
+    const b = new RedisCacheBackend(h);
+    const entry = makeEntry('{"id":"x"}', { id: 'x' }, { usage: null, provider: 'p', model: 'm', createdAt: Date.now(), finishReason: 'stop' });
+    for (let i = 0; i < 60; i++) await b.set(`k${i}`, entry, 60_000);
+    const perNode = await Promise.all(primaries.map(async (n) => (await n.keys('llmops:cache:*')).length));
+    expect(perNode.reduce((a, c) => a + c, 0)).toBe(60);
+    expect(perNode.filter((c) => c > 0).length).toBeGreaterThan(1);
+    await b.clear();
+    expect((await Promise.all(primaries.map((n) => n.keys('llmops:cache:*')))).flat()).toEqual([]);
+  });
+});
