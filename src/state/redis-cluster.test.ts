@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway } from '../../test/helpers/gateway.js';
 import { startRedisCluster, type TestRedisCluster } from '../../test/helpers/redis-cluster.js';
 import { runBackendSuite } from '../cache/backend.case.js';
 import { makeEntry } from '../cache/entry.js';
@@ -61,5 +62,40 @@ describe('redis cluster handle', () => {
     expect(perNode.filter((c) => c > 0).length).toBeGreaterThan(1);
     await b.clear();
     expect((await Promise.all(primaries.map((n) => n.keys('llmops:cache:*')))).flat()).toEqual([]);
+  });
+});
+
+describe('gateways on a redis cluster', () => {
+  it('two gateways configured with redis.cluster share one rate limit, one budget and one cache', async () => {
+    const doc = {
+      providers: { demo: {} },
+      models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } },
+      redis: { url: cluster.url, cluster: true, key_prefix: `llmops-e2e-${randomBytes(6).toString('hex')}` },
+      limits: { per_key: { rpm: 4 } },
+      budgets: { rules: [{ name: 'all', scope: 'global', limit_usd: 100, window: 'day' }] },
+      cache: { backend: 'redis' },
+    };
+    const [a, b] = [await startTestGateway(doc), await startTestGateway(doc)];
+    try {
+      const chat = (g: typeof a, content: string): Promise<Response> =>
+        fetch(`${g.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${g.adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content }], max_tokens: 20 }),
+        });
+      const first = await chat(a, 'hello');
+      expect(first.status).toBe(200);
+      expect(first.headers.get('x-llmops-cache')).toBe('miss');
+      const hit = await chat(b, 'hello'); // answered from the cache the other gateway filled
+      expect(hit.headers.get('x-llmops-cache')).toBe('hit');
+      expect((await chat(a, 'second question')).status).toBe(200);
+      const fourth = await chat(b, 'third question');
+      expect(fourth.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      const refused = await chat(a, 'fourth question');
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });
