@@ -135,6 +135,7 @@ describe('LimitsService', () => {
   });
 
   it('reserves at the dearest target the route may use: fallbacks and context-length fallbacks too', async () => {
+    // Bug: the reservation used the route's first target's price whatever served the call.
     const prices = new PriceTable(loadBuiltinPrices(), {});
     const worst = (model: string, output: number): number =>
       prices.cost({ inputTokens: chatInputTokens(ctx(principal('k')).request!.body as ChatRequest), outputTokens: output, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true }, model, 'openai')!;

@@ -91,7 +91,7 @@ const scalarsOf = new Function('t', `return [${SCALAR_COLUMNS.map((c) => `t.${c}
 /** The other way: a record of one shape from the scalars, its JSON columns still null. */
 const recordOf = new Function(
   'a',
-  `return { ${TRACE_COLUMNS.map(([c, kind], i) => `${c}: ${kind === 'json' || kind === 'json_text' ? 'null' : `a[${SCALAR_COLUMNS.indexOf(c)}]`}`).join(', ')} };`,
+  `return { ${TRACE_COLUMNS.map(([c, kind]) => `${c}: ${kind === 'json' || kind === 'json_text' ? 'null' : `a[${SCALAR_COLUMNS.indexOf(c)}]`}`).join(', ')} };`,
 ) as (scalars: unknown[]) => Record<string, unknown>;
 
 /**

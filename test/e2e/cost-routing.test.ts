@@ -166,6 +166,7 @@ describe('complexity strategy and what targets can do', () => {
   const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } };
 
   it('escalates an easy request its tier cannot serve, and the trace names the target left out and why', async () => {
+    // Bug: complexity tiers skipped the capability filter (tool requests went to a tier without tools).
     const res = await chat({ model: 'auto-limited', messages: [{ role: 'user', content: 'What is the capital of France?' }], tools });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-llmops-provider')).toBe('big');

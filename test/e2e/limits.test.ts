@@ -227,6 +227,7 @@ describe('budgets', () => {
       trace = (await t.gw.store.searchTraces({ feature: 'abort' }, 1)).data[0] as typeof trace;
     }
     // The client left mid-stream: the call is recorded as closed by the client, whatever the demo provider threw.
+    // (Bug: the demo provider's AbortError made it a 200 with an internal_error.)
     expect(trace).toMatchObject({ http_status: 499, status: 'error', error_code: 'client_closed_request' });
     await settled();
     const row = (await report('?budget=aborts')).data.find((d) => d.subject === 'abort')!;

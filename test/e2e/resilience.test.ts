@@ -203,6 +203,7 @@ describe('retries and fallback', () => {
   });
 
   it('an in-process provider (demo) that outlasts its timeout fails as a timeout, not an internal error', async () => {
+    // Bug: the demo provider's AbortError was recorded as a 500 internal_error.
     const g = await startTestGateway({
       providers: { slow: { type: 'demo', latency_ms: 2000 } },
       routing: { retries: 0 },

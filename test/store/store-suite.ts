@@ -459,7 +459,7 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         for (const f of feedback) await store.insertFeedback(f);
         const before = T0 + 20 * HOUR + 25 * 60_000; // cuts an hour in two
         const gone = traces.filter((t) => t.started_at < before);
-        // Review items go with the calls they show.
+        // Review items go with the calls they show (bug: they outlived them).
         const review = (t: TraceRecord): ReviewItem => reviewItem({ id: `review-${t.id}`, trace_id: t.trace_id, call_id: t.id, created_at: t.started_at });
         const stay = traces.find((t) => t.started_at >= before)!;
         await store.addReviewItems([review(gone[0]!), review(gone[gone.length - 1]!), review(stay)]);
