@@ -445,6 +445,25 @@ describe('every choice and tool-call arguments', () => {
     expect(decision(t, 'secrets', 'output')).toMatchObject({ verdict: 'mask', masked: { AWS_ACCESS_KEY: 1 } });
   });
 
+  it('under stream: incremental, every choice flows in flight, masked, not held until it finishes', async () => {
+    // Was: choices after the first were held whole until their finish chunk.
+    const g = await gateway({ default: 'std', policies: { std: { stream: 'incremental', output: [{ type: 'pii', action: 'mask' }] } } });
+    const long = `${'The quick brown fox jumps over the lazy dog. '.repeat(12)}Mail bob@example.org now. ${'More filler text follows here. '.repeat(12)}`;
+    upstream.setDefault({ text: 'Short first choice.', moreChoices: [long], usage: { input: 10, output: 50 } });
+    const res = await chat(g, ask('hello', { n: 2, stream: true }));
+    const events: Array<{ content: string; finish: string | null }> = [];
+    for await (const ev of parseSse(res.body as AsyncIterable<Uint8Array>)) {
+      if (ev.data === '[DONE]') continue;
+      const c = JSON.parse(ev.data) as { choices?: Array<{ index: number; delta: { content?: string | null }; finish_reason: string | null }> };
+      for (const ch of c.choices ?? []) if (ch.index === 1) events.push({ content: ch.delta.content ?? '', finish: ch.finish_reason });
+    }
+    const withText = events.filter((e) => e.content !== '');
+    expect(withText.length).toBeGreaterThan(3);
+    expect(withText[0]!.finish).toBeNull(); // text went out before the choice finished
+    const text = events.map((e) => e.content).join('');
+    expect(text).toBe(long.replace('bob@example.org', '[EMAIL_ADDRESS]'));
+  });
+
   it('restores placeholders in every streamed choice', async () => {
     const g = await gateway({ default: 'std', policies: { std: { input: [{ type: 'pii', action: 'mask' }] } } });
     upstream.setDefault({ text: 'To <EMAIL_ADDRESS_1>.', moreChoices: ['Also <EMAIL_ADDRESS_1> then'], usage: { input: 10, output: 5 } });

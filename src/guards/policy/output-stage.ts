@@ -7,8 +7,9 @@
  * blocked. Under `stream: incremental` span guards (pii, secrets, toxicity) scan a
  * look-behind window as the text flows and mask in flight (or end the stream with the
  * error); whole-answer guards (json, grounding, toxicity's score) judge it at the end.
- * Every choice (`n` > 1) is judged; `pii` and `secrets` also read tool calls' arguments
- * (incremental streams hold those, and other choices' texts, until their choice finishes).
+ * Every choice (`n` > 1) is judged, in incremental streams each in flight; `pii` and
+ * `secrets` also read tool calls' arguments (incremental streams hold those until their
+ * choice finishes).
  */
 import { contentText, type ChatCompletionChunk, type ChatRequest, type Usage } from '../../canonical.js';
 import type { Stage } from '../../pipeline/compose.js';
@@ -314,9 +315,10 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
   const spanGuards = policy.output.filter((g) => g.spans && g.action !== 'flag');
   const found = new Map<string, string[]>();
   const time = new Map<string, number>();
-  let emitted = '';
+  /** What each choice's client got, for the whole-answer guards at the end. */
+  const emitted = new Map<number, string>();
   const window = policy.lookbehind;
-  /** Other choices' texts and tool-call arguments, judged whole by the span guards when their choice finishes. */
+  /** Tool-call arguments, judged whole by the span guards when their choice finishes. */
   const judgeWhole = (text: string, where: string): string => {
     const masks: EntitySpan[] = [];
     for (const g of spanGuards) {
@@ -336,7 +338,7 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
   };
   const s = rewriteStream(
     holdSideTexts(r, judgeWhole),
-    (held, final) => {
+    (held, final, choice) => {
       let cut = final ? held.length : Math.max(0, held.length - window);
       if (!final && cut > 0) {
         // Cut at a word boundary so a value still arriving is judged whole.
@@ -355,7 +357,7 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
           }
           if (g.action === 'block') {
             state.decisions.push({ guard: g.name, stage: 'output', action: g.action, verdict: 'block', score: null, masked: countTypes([sp.type]), ms: round(time.get(g.name)!) });
-            throw blockedError(g.name, 'output', `found ${sp.type} in the answer`);
+            throw blockedError(g.name, 'output', `found ${sp.type} in the answer${choice > 0 ? ` (choice ${choice})` : ''}`);
           }
           masks.push(sp);
           found.set(g.name, [...(found.get(g.name) ?? []), sp.type]);
@@ -363,7 +365,7 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
       }
       const safe = mergeSpans(masks.filter((m) => m.end <= cut));
       const emit = maskSpans(held.slice(0, cut), safe);
-      emitted += emit;
+      emitted.set(choice, (emitted.get(choice) ?? '') + emit);
       return { emit, hold: held.slice(cut) };
     },
     () => {
@@ -375,7 +377,8 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
       }
       // Whole-answer guards (and flag-only span guards) on the text as the client got it.
       const rest = { ...policy, output: policy.output.filter((g) => !spanGuards.includes(g)) };
-      const j = judge(rest, [{ choice: 0, tool: -1, text: emitted }], input);
+      const texts = emitted.size > 0 ? [...emitted].sort((a, b) => a[0] - b[0]) : [[0, ''] as const];
+      const j = judge(rest, texts.map(([choice, text]) => ({ choice, tool: -1, text })), input);
       state.decisions.push(...j.decisions);
       if (j.stop) throw blockedError(j.stop.guard, 'output', j.stop.detail);
     },
@@ -384,9 +387,9 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
 }
 
 /**
- * Incremental mode, beside the in-flight scan of choice 0's text: the texts of other choices
- * (`n` > 1) and every tool call's arguments are held back until their choice finishes (or the
- * stream ends), then go out whole, through `judge` (which masks, or throws to block).
+ * Incremental mode, beside the in-flight scan of every choice's text: each tool call's
+ * arguments are held back until their choice finishes (or the stream ends), then go out
+ * whole, through `judge` (which masks, or throws to block): a JSON value is judged whole.
  */
 function holdSideTexts(s: StreamHandle, judge: (text: string, where: string) => string): StreamHandle {
   const held = new Map<string, { choice: number; tool: number; text: string }>();
@@ -397,8 +400,7 @@ function holdSideTexts(s: StreamHandle, judge: (text: string, where: string) => 
       if (choice !== undefined && h.choice !== choice) continue;
       held.delete(key);
       if (!h.text) continue;
-      if (h.tool < 0) into.content = (into.content ?? '') + judge(h.text, `choice ${h.choice}`);
-      else into.tool_calls = [...(into.tool_calls ?? []), { index: h.tool, function: { arguments: judge(h.text, `tool call ${h.tool} arguments`) } }];
+      into.tool_calls = [...(into.tool_calls ?? []), { index: h.tool, function: { arguments: judge(h.text, `tool call ${h.tool} arguments`) } }];
     }
   };
   const hold = (choice: number, tool: number, text: string): void => {
@@ -413,10 +415,6 @@ function holdSideTexts(s: StreamHandle, judge: (text: string, where: string) => 
     last = p.chunk;
     const choices = p.chunk!.choices.map((c): Choice => {
       const delta = { ...c.delta };
-      if (c.index !== 0 && delta.content) {
-        hold(c.index, -1, delta.content);
-        delta.content = '';
-      }
       if (delta.tool_calls) {
         delta.tool_calls = delta.tool_calls.map((t) => {
           if (!t.function?.arguments) return t;
@@ -436,7 +434,7 @@ function holdSideTexts(s: StreamHandle, judge: (text: string, where: string) => 
       if (!c) choices.set(h.choice, (c = { index: h.choice, delta: {}, finish_reason: null }));
       release(h.choice, c.delta);
     }
-    const out = [...choices.values()].filter((c) => c.delta.content || c.delta.tool_calls);
+    const out = [...choices.values()].filter((c) => c.delta.tool_calls);
     return out.length && last ? { chunk: { ...last, choices: out } } : undefined;
   });
 }

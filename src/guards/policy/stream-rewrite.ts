@@ -1,28 +1,31 @@
 /**
- * Rewrites the text of a streamed answer in flight. Content deltas are held and passed to
- * a transform that says how much may go out now (the rest waits for more text: a split
- * placeholder, an entity still growing); whatever is held is flushed on the finish chunk or
- * when the stream ends. Every part still goes out (its text may be shorter or empty), and
+ * Rewrites the text of a streamed answer in flight. Each choice's content deltas are held
+ * and passed to a transform that says how much may go out now (the rest waits for more
+ * text: a split placeholder, an entity still growing); whatever is held is flushed on the
+ * choice's finish chunk or when the stream ends. Every part still goes out (its text may be shorter or empty), and
  * the provider's native events are dropped so the client's encoder renders the rewritten
  * canonical chunks.
  */
 import type { ChatCompletionChunk } from '../../canonical.js';
 import type { StreamPart } from '../../providers/types.js';
 
-/** Given the held text, what to send now and what to keep holding; with `final`, keep must be ''. */
-export type TextTransform = (held: string, final: boolean) => { emit: string; hold: string };
+/**
+ * Given a choice's held text, what to send now and what to keep holding; with `final` (the
+ * choice finishes, or the stream ends), keep must be ''.
+ */
+export type TextTransform = (held: string, final: boolean, choice: number) => { emit: string; hold: string };
 
 export interface StreamHandle {
   first: IteratorResult<StreamPart>;
   rest: AsyncIterator<StreamPart>;
 }
 
-/** The part with choice 0's content replaced (the choice is added when the chunk has none). */
-function withContent(p: StreamPart, content: string): StreamPart {
+/** The part with one choice's content replaced (the choice is added when the chunk has none). */
+function withContent(p: StreamPart, index: number, content: string): StreamPart {
   const chunk = p.chunk!;
-  const at = chunk.choices.findIndex((c) => c.index === 0);
+  const at = chunk.choices.findIndex((c) => c.index === index);
   const choices = chunk.choices.slice();
-  if (at < 0) choices.unshift({ index: 0, delta: { content }, finish_reason: null });
+  if (at < 0) choices.push({ index, delta: { content }, finish_reason: null });
   else choices[at] = { ...choices[at]!, delta: { ...choices[at]!.delta, content } };
   return { ...(p.usage ? { usage: p.usage } : {}), chunk: { ...chunk, choices } };
 }
@@ -34,33 +37,39 @@ export function stripNative(p: StreamPart): StreamPart {
 }
 
 /**
- * Wraps a stream so its content goes through `transform`; `onEnd` runs once the source is
- * exhausted (before the last part is handed on) and may throw to end the stream with an error.
+ * Wraps a stream so every choice's content goes through `transform`, each choice with its
+ * own held text; `onEnd` runs once the source is exhausted (before the last part is handed
+ * on) and may throw to end the stream with an error. Tool-call arguments pass untouched.
  */
 export function rewriteStream(s: StreamHandle, transform: TextTransform, onEnd?: () => void): StreamHandle {
-  let held = '';
+  const held = new Map<number, string>();
   let last: ChatCompletionChunk | undefined;
   const feed = (raw: StreamPart): StreamPart => {
-    const p = stripNative(raw);
-    // Only the first choice's text: other choices and tool-call arguments are someone else's job.
-    const choice = p.chunk?.choices.find((c) => c.index === 0);
-    if (!choice) return p;
+    let p = stripNative(raw);
+    if (!p.chunk || p.chunk.choices.length === 0) return p;
     last = p.chunk;
-    const text = choice.delta.content;
-    const finishing = choice.finish_reason != null;
-    if (!text && !(finishing && held)) return p;
-    held += text ?? '';
-    const r = transform(held, finishing);
-    held = finishing ? '' : r.hold;
-    return withContent(p, finishing ? r.emit + r.hold : r.emit);
+    for (const choice of p.chunk.choices) {
+      const text = choice.delta.content;
+      const finishing = choice.finish_reason != null;
+      const before = held.get(choice.index) ?? '';
+      if (!text && !(finishing && before)) continue;
+      const r = transform(before + (text ?? ''), finishing, choice.index);
+      held.set(choice.index, finishing ? '' : r.hold);
+      p = withContent(p, choice.index, finishing ? r.emit + r.hold : r.emit);
+    }
+    return p;
   };
   return mapStream(s, feed, () => {
-    const tail = held ? transform(held, true) : undefined;
-    held = '';
+    let tail: StreamPart | undefined;
+    for (const [index, text] of held) {
+      if (!text) continue;
+      const r = transform(text, true, index);
+      if (!(r.emit || r.hold) || !last) continue;
+      tail = withContent(tail ?? { chunk: { ...last, choices: [] } }, index, r.emit + r.hold);
+    }
+    held.clear();
     onEnd?.();
-    if (!tail || !(tail.emit || tail.hold) || !last) return undefined;
-    const base: ChatCompletionChunk = { ...last, choices: [{ index: 0, delta: {}, finish_reason: null }] };
-    return withContent({ chunk: base }, tail.emit + tail.hold);
+    return tail;
   });
 }
 
