@@ -54,7 +54,13 @@ program
     // its own heuristic let the heap reach ~4x the live size (peak RSS ~290 MB in
     // `npm run bench`); 100% keeps the peak near 215 MB for about 4% of throughput (50%:
     // ~200 MB for about 8%, and a longer p99 tail). Measurements in the README.
-    if (config.server.heap_growth_percent > 0) setFlagsFromString(`--heap-growing-percent=${config.server.heap_growth_percent}`);
+    if (config.server.heap_growth_percent > 0) {
+      try {
+        setFlagsFromString(`--heap-growing-percent=${config.server.heap_growth_percent}`);
+      } catch (err) {
+        process.stderr.write(`llmops: server.heap_growth_percent not applied (${(err as Error).message}); V8 sizes the heap itself\n`);
+      }
+    }
     const admin = resolveAdminKey(config);
     let gw: ReturnType<typeof createGateway>;
     try {
