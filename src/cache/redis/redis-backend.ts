@@ -31,6 +31,8 @@ export class RedisCacheBackend implements CacheBackend {
 
   async clear(): Promise<void> {
     const pattern = this.redis.key('cache', '*');
+    // A cluster client knows its nodes once connected: a command first waits for that.
+    if (this.redis.cluster) await this.redis.client.ping();
     // Each primary holds its own keys (all of them on a single Redis). In a cluster the keys of
     // one SCAN page lie in many hash slots, so they are unlinked one by one (pipelined).
     for (const node of this.redis.primaries()) {
