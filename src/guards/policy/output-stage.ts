@@ -318,22 +318,32 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
   /** What each choice's client got, for the whole-answer guards at the end. */
   const emitted = new Map<number, string>();
   const window = policy.lookbehind;
-  /** Tool-call arguments, judged whole by the span guards when their choice finishes. */
-  const judgeWhole = (text: string, where: string): string => {
+  /**
+   * Runs every span guard on `text`, timing each. A blocking guard's first span ends the call
+   * (`where` is appended to the message); spans `defer` declines are left for later; the rest
+   * are returned to be masked.
+   */
+  const scan = (text: string, where: string, defer?: (sp: EntitySpan) => boolean): EntitySpan[] => {
     const masks: EntitySpan[] = [];
     for (const g of spanGuards) {
       const t0 = performance.now();
       const spans = g.spans!(text);
       time.set(g.name, (time.get(g.name) ?? 0) + performance.now() - t0);
       for (const sp of spans) {
+        if (defer?.(sp)) continue;
         if (g.action === 'block') {
           state.decisions.push({ guard: g.name, stage: 'output', action: g.action, verdict: 'block', score: null, masked: countTypes([sp.type]), ms: round(time.get(g.name)!) });
-          throw blockedError(g.name, 'output', `found ${sp.type} in the answer (${where})`);
+          throw blockedError(g.name, 'output', `found ${sp.type} in the answer${where}`);
         }
         masks.push(sp);
         found.set(g.name, [...(found.get(g.name) ?? []), sp.type]);
       }
     }
+    return masks;
+  };
+  /** Tool-call arguments, judged whole by the span guards when their choice finishes. */
+  const judgeWhole = (text: string, where: string): string => {
+    const masks = scan(text, ` (${where})`);
     return masks.length ? maskSpans(text, mergeSpans(masks)) : text;
   };
   const s = rewriteStream(
@@ -345,24 +355,12 @@ function incremental(ctx: RequestContext, state: GuardrailState, input: OutputIn
         const ws = held.slice(0, cut).search(/\s\S*$/);
         if (ws > 0) cut = ws + 1;
       }
-      const masks: EntitySpan[] = [];
-      for (const g of spanGuards) {
-        const t0 = performance.now();
-        const spans = g.spans!(held);
-        time.set(g.name, (time.get(g.name) ?? 0) + performance.now() - t0);
-        for (const sp of spans) {
-          if (sp.end > cut && !final) {
-            cut = Math.min(cut, sp.start);
-            continue;
-          }
-          if (g.action === 'block') {
-            state.decisions.push({ guard: g.name, stage: 'output', action: g.action, verdict: 'block', score: null, masked: countTypes([sp.type]), ms: round(time.get(g.name)!) });
-            throw blockedError(g.name, 'output', `found ${sp.type} in the answer${choice > 0 ? ` (choice ${choice})` : ''}`);
-          }
-          masks.push(sp);
-          found.set(g.name, [...(found.get(g.name) ?? []), sp.type]);
-        }
-      }
+      // A span still growing past the cut waits: the cut moves back before it.
+      const masks = scan(held, choice > 0 ? ` (choice ${choice})` : '', (sp) => {
+        if (sp.end <= cut || final) return false;
+        cut = Math.min(cut, sp.start);
+        return true;
+      });
       const safe = mergeSpans(masks.filter((m) => m.end <= cut));
       const emit = maskSpans(held.slice(0, cut), safe);
       emitted.set(choice, (emitted.get(choice) ?? '') + emit);
