@@ -97,17 +97,10 @@ export function planChat(route: Route, req: ChatRequest, deps: PlanDeps): Reques
     // none of them can does a smaller tier serve it, largest first (say, images that only a
     // small model reads): an outage of the larger tiers still never downgrades a request.
     inputTokens ??= countChatInputTokens(body);
-    const needs = requestNeeds(body, inputTokens);
-    const requested = body.max_completion_tokens ?? body.max_tokens ?? null;
     const excluded: Array<{ target: string; reason: string }> = [];
-    const capable = (tiers: readonly Tier[]): ResolvedTarget[] =>
-      tiers.flatMap((tier) => tier.targets).filter((t) => {
-        const why = unmetNeed(t.capabilities, { ...needs, reservedOutputTokens: reservedOutput(route, t, requested) });
-        if (why) excluded.push({ target: t.key, reason: why });
-        return !why;
-      });
-    targets = capable(route.tiers.slice(i));
-    if (targets.length === 0) targets = capable(route.tiers.slice(0, i).reverse());
+    const tiersFrom = (tiers: readonly Tier[]): ResolvedTarget[] => tiers.flatMap((tier) => tier.targets);
+    targets = capableTargets(route, tiersFrom(route.tiers.slice(i)), body, inputTokens, excluded);
+    if (targets.length === 0) targets = capableTargets(route, tiersFrom(route.tiers.slice(0, i).reverse()), body, inputTokens, excluded);
     if (excluded.length > 0) decision.complexity.excluded = excluded;
     if (targets.length === 0) error = noCapableTarget(route, excluded);
   } else if (route.strategy === 'cost') {
@@ -143,6 +136,27 @@ function minCap(a: number | undefined, b: number | undefined): number | undefine
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
+/**
+ * `targets` (in order) less those that cannot serve the request: too small a context window,
+ * no tools or no image input when it needs them. Each one left out goes to `excluded` with
+ * the reason.
+ */
+function capableTargets(
+  route: Route,
+  targets: readonly ResolvedTarget[],
+  body: ChatRequest,
+  inputTokens: number,
+  excluded: Array<{ target: string; reason: string }>,
+): ResolvedTarget[] {
+  const needs = requestNeeds(body, inputTokens);
+  const requested = body.max_completion_tokens ?? body.max_tokens ?? null;
+  return targets.filter((t) => {
+    const why = unmetNeed(t.capabilities, { ...needs, reservedOutputTokens: reservedOutput(route, t, requested) });
+    if (why) excluded.push({ target: t.key, reason: why });
+    return !why;
+  });
+}
+
 /** The output tokens a target would be asked for: the caller's max_tokens under the route's and target's caps (0 when none). */
 function reservedOutput(route: Route, t: ResolvedTarget, requested: number | null): number {
   const cap = minCap(route.maxOutputTokens, t.maxOutputTokens);
@@ -157,25 +171,17 @@ function noCapableTarget(route: Route, excluded: ReadonlyArray<{ target: string;
 
 /** Capable targets by estimated cost, healthy ones first; incapable ones excluded with a reason. */
 function orderByCost(route: Route, body: ChatRequest, inputTokens: number, deps: PlanDeps): { targets: ResolvedTarget[]; decision: NonNullable<RoutingDecision['cost']> } {
-  const needs = requestNeeds(body, inputTokens);
   const requested = body.max_completion_tokens ?? body.max_tokens ?? null;
   const excluded: Array<{ target: string; reason: string }> = [];
-  const rows: Array<{ t: ResolvedTarget; i: number; usd: number | null; healthy: boolean }> = [];
-  route.targets.forEach((t, i) => {
+  const rows = capableTargets(route, route.targets, body, inputTokens, excluded).map((t, i) => {
     const cap = minCap(route.maxOutputTokens, t.maxOutputTokens);
-    const reserved = reservedOutput(route, t, requested);
-    const why = unmetNeed(t.capabilities, { ...needs, reservedOutputTokens: reserved });
-    if (why) {
-      excluded.push({ target: t.key, reason: why });
-      return;
-    }
-    const expected = requested === null ? Math.min(route.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS, cap ?? Infinity) : reserved;
+    const expected = requested === null ? Math.min(route.expectedOutputTokens ?? DEFAULT_EXPECTED_OUTPUT_TOKENS, cap ?? Infinity) : reservedOutput(route, t, requested);
     const usd = deps.prices.cost(
       { inputTokens, outputTokens: expected, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, estimated: true },
       t.model,
       t.provider.name,
     );
-    rows.push({ t, i, usd, healthy: deps.breaker.state(t.key) !== 'open' });
+    return { t, i, usd, healthy: deps.breaker.state(t.key) !== 'open' };
   });
   // Unpriced targets go after priced ones: an unknown cost is not a low one.
   rows.sort((a, b) => Number(b.healthy) - Number(a.healthy) || (a.usd ?? Infinity) - (b.usd ?? Infinity) || a.i - b.i);
