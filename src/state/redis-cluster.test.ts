@@ -3,12 +3,11 @@
  * the test with the machine's redis-server): every key a limits script touches shares one
  * hash slot, cache entries spread over the nodes, and clearing walks every primary.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../../test/helpers/gateway.js';
 import { startRedisCluster, type TestRedisCluster } from '../../test/helpers/redis-cluster.js';
-import { runBackendSuite } from '../cache/backend.case.js';
-import { makeEntry } from '../cache/entry.js';
+import { freshPrefix, redisBackendCase } from '../../test/helpers/redis.js';
+import { runBackendSuite, sampleEntry } from '../cache/backend.case.js';
 import { RedisCacheBackend } from '../cache/redis/redis-backend.js';
 import { RedisLimitsState } from '../limits/redis/redis-state.js';
 import { runLimitsStateSuite } from '../limits/state.case.js';
@@ -25,7 +24,7 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-function handle(prefix = `llmops-test-${randomBytes(6).toString('hex')}`): RedisHandle {
+function handle(prefix = freshPrefix()): RedisHandle {
   const h = openRedis({ url: cluster.url, key_prefix: prefix, cluster: true });
   handles.push(h);
   return h;
@@ -33,16 +32,7 @@ function handle(prefix = `llmops-test-${randomBytes(6).toString('hex')}`): Redis
 
 runLimitsStateSuite('redis cluster', { make: async () => new RedisLimitsState(handle()) });
 
-const prefixOf = new Map<RedisCacheBackend, string>();
-runBackendSuite('redis cluster', {
-  make: async () => {
-    const prefix = `llmops-test-${randomBytes(6).toString('hex')}`;
-    const b = new RedisCacheBackend(handle(prefix));
-    prefixOf.set(b, prefix);
-    return b;
-  },
-  sibling: async (of) => new RedisCacheBackend(handle(prefixOf.get(of as RedisCacheBackend)!)),
-});
+runBackendSuite('redis cluster', redisBackendCase(handle));
 
 describe('redis cluster handle', () => {
   it('finds every primary, puts a script\'s keys in one slot, and spreads cache entries over the nodes', async () => {
@@ -56,7 +46,7 @@ describe('redis cluster handle', () => {
     expect(primaries).toHaveLength(3);
 
     const b = new RedisCacheBackend(h);
-    const entry = makeEntry('{"id":"x"}', { id: 'x' }, { usage: null, provider: 'p', model: 'm', createdAt: Date.now(), finishReason: 'stop' });
+    const entry = sampleEntry();
     for (let i = 0; i < 60; i++) await b.set(`k${i}`, entry, 60_000);
     const perNode = await Promise.all(primaries.map(async (n) => (await n.keys('llmops:cache:*')).length));
     expect(perNode.reduce((a, c) => a + c, 0)).toBe(60);
@@ -72,7 +62,7 @@ describe('gateways on a redis cluster', () => {
     const doc = {
       providers: { demo: {} },
       models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } },
-      redis: { url: cluster.url, cluster: true, key_prefix: `llmops-e2e-${randomBytes(6).toString('hex')}` },
+      redis: { url: cluster.url, cluster: true, key_prefix: freshPrefix() },
       limits: { per_key: { rpm: 4 } },
       budgets: { rules: [{ name: 'all', scope: 'global', limit_usd: 100, window: 'day' }] },
       cache: { backend: 'redis' },

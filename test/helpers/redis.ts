@@ -4,7 +4,31 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { BackendCase } from '../../src/cache/backend.case.js';
+import { RedisCacheBackend } from '../../src/cache/redis/redis-backend.js';
 import { openRedis, type RedisHandle } from '../../src/state/redis.js';
+
+/** A key prefix no other test uses. */
+export function freshPrefix(): string {
+  return `llmops-test-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The exact-cache backend suite's case for Redis: each backend under a fresh prefix, and a
+ * sibling (another instance) over the same prefix. `open` gives a handle under a prefix.
+ */
+export function redisBackendCase(open: (prefix: string) => RedisHandle): BackendCase {
+  const prefixOf = new Map<RedisCacheBackend, string>();
+  return {
+    make: async () => {
+      const prefix = freshPrefix();
+      const b = new RedisCacheBackend(open(prefix));
+      prefixOf.set(b, prefix);
+      return b;
+    },
+    sibling: async (of) => new RedisCacheBackend(open(prefixOf.get(of as RedisCacheBackend)!)),
+  };
+}
 
 export interface TestRedis {
   /** The server's URL, or undefined (the setup test then fails). */
@@ -37,6 +61,6 @@ export function useTestRedis(suite: string): TestRedis {
       handles.push(h);
       return h;
     },
-    freshPrefix: () => `llmops-test-${randomBytes(6).toString('hex')}`,
+    freshPrefix,
   };
 }

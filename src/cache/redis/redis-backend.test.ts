@@ -1,26 +1,16 @@
 /** The cache backend suite against a real Redis (LLMOPS_TEST_REDIS_URL); fails, not skips, without one. */
 import { describe, expect, it } from 'vitest';
 import type { RedisHandle } from '../../state/redis.js';
-import { useTestRedis } from '../../../test/helpers/redis.js';
+import { redisBackendCase, useTestRedis } from '../../../test/helpers/redis.js';
 import { runBackendSuite } from '../backend.case.js';
 import { LocalEmbedder } from '../semantic/local-embedder.js';
 import { SemanticCache } from '../semantic/semantic-cache.js';
-import { RedisCacheBackend } from './redis-backend.js';
 
 const redis = useTestRedis('redis cache');
 const handle = (prefix: string): RedisHandle => redis.handle(prefix);
-const prefixOf = new Map<RedisCacheBackend, string>();
 
 if (redis.url) {
-  runBackendSuite('redis', {
-    make: async () => {
-      const prefix = redis.freshPrefix();
-      const b = new RedisCacheBackend(handle(prefix));
-      prefixOf.set(b, prefix);
-      return b;
-    },
-    sibling: async (of) => new RedisCacheBackend(handle(prefixOf.get(of as RedisCacheBackend)!)),
-  });
+  runBackendSuite('redis', redisBackendCase(handle));
 
   describe('semantic cache over redis', () => {
     it('a question filed on one instance is a semantic hit on another after a sync', async () => {
