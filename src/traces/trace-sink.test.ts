@@ -10,7 +10,8 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/types.js';
 import { sampleTrace } from '../../test/helpers/sample-trace.js';
 import { decodeTrace, encodeTrace, JsonText, traceToRow } from '../store/trace-columns.js';
-import { TraceSink } from './trace-sink.js';
+import { BatchWriter } from './batch-writer.js';
+import { TraceSink, type TraceWriter } from './trace-sink.js';
 
 const trace = sampleTrace;
 
@@ -23,6 +24,26 @@ function flaky(inner: Store): Store & { down: boolean } {
     return inner.writeTraces(batch);
   };
   return s;
+}
+
+/**
+ * A writer thread without the thread: the same batching and retries as the worker's, on
+ * this thread, over `write` (which gets the encoded strings and says how many it refused).
+ */
+function fakeThread(write: (batch: readonly string[]) => Promise<number>): TraceWriter {
+  let w: BatchWriter<string> | undefined;
+  return {
+    encoded: true,
+    start(report, opts) {
+      w = new BatchWriter<string>(async (batch) => {
+        const refused = await write(batch);
+        return batch.slice(0, refused).map((s, index) => ({ index, id: 'x', code: null, message: 'refused' }));
+      }, (s) => s.length, opts, report);
+    },
+    add: (item) => w?.add([item]),
+    flush: () => w?.flush(),
+    stop: () => w?.stop(),
+  };
 }
 
 describe('trace sink', () => {
@@ -52,13 +73,11 @@ describe('trace sink', () => {
     const lines: string[] = [];
     const got: string[] = [];
     let down = true;
-    const thread = {
-      writeEncoded: async (batch: readonly string[]) => {
-        if (down) throw new Error('store unavailable');
-        got.push(...batch);
-        return 0;
-      },
-    };
+    const thread = fakeThread(async (batch) => {
+      if (down) throw new Error('store unavailable');
+      got.push(...batch);
+      return 0;
+    });
     const sink = new TraceSink(thread, { maxQueue: 10_000, maxQueueBytes: 1_000_000, batchSize: 10, flushMs: 5, maxBackoffMs: 20, log: createLogger('error', (l) => void lines.push(l)) });
     const big = (i: number) => ({ ...trace(i), input_payload: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(100_000) }] }) });
     for (let i = 0; i < 30; i++) sink.push(big(i));
@@ -108,7 +127,7 @@ describe('trace sink', () => {
   it('queues encoded traces for a writer thread; a trace JSON cannot encode is counted as rejected', async () => {
     const lines: string[] = [];
     const got: string[] = [];
-    const thread = { writeEncoded: async (batch: readonly string[]) => (got.push(...batch), 0) };
+    const thread = fakeThread(async (batch) => (got.push(...batch), 0));
     const sink = new TraceSink(thread, { maxQueue: 100, batchSize: 10, flushMs: 5, log: createLogger('error', (l) => void lines.push(l)) });
     sink.push(trace(1));
     sink.push({ ...trace(2), metadata: { n: 2n } });
@@ -124,6 +143,61 @@ describe('trace sink', () => {
     for (let i = 0; i < 5000; i++) sink.push(trace(i));
     expect(await sink.drain()).toBe(0);
     expect(await store.countTraces()).toBe(5000);
+  });
+});
+
+describe('trace sink with the writer thread', () => {
+  const loadThread = async () =>
+    // The compiled writer (`npm test` builds first): the thread runs dist/'s worker file, as the gateway does.
+    (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'traces', 'trace-writer-thread.js')).href)) as typeof import('./trace-writer-thread.js');
+
+  it('counts and logs the traces a writer thread held when it dies, and every trace after, never silently', async () => {
+    const { TraceWriterThread } = await loadThread();
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
+    try {
+      const lines: string[] = [];
+      const writer = new TraceWriterThread(`sqlite:${join(dir, 'w.db')}`);
+      // A long flush interval: the thread holds what it is given.
+      const sink = new TraceSink(writer, { maxQueue: 1000, batchSize: 1000, flushMs: 60_000, log: createLogger('error', (l) => void lines.push(l)) });
+      for (let i = 0; i < 5; i++) sink.push(trace(i));
+      await new Promise((r) => setTimeout(r, 50)); // handed over
+      await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await expect.poll(() => sink.stats.dropped).toBe(5);
+      expect(sink.stats).toMatchObject({ queued: 0, queuedBytes: 0, written: 0 });
+      expect(lines.some((l) => l.includes('traces it held were lost'))).toBe(true);
+      sink.push(trace(6));
+      expect(sink.stats.dropped).toBe(6);
+      expect(await sink.drain(100)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the thread batches what it is given: one write for many hand-overs, all stored by drain()', async () => {
+    const { TraceWriterThread } = await loadThread();
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
+    try {
+      const writer = new TraceWriterThread(`sqlite:${join(dir, 'w.db')}`);
+      const sink = new TraceSink(writer, { maxQueue: 10_000, batchSize: 5000, flushMs: 60_000, log: createLogger('silent') });
+      for (let i = 0; i < 3000; i++) {
+        sink.push(trace(i));
+        if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 30)); // three hand-overs at least
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      // Below a batch and before the flush interval, nothing is written yet: the thread holds it all.
+      expect(sink.stats).toMatchObject({ queued: 3000, written: 0 });
+      expect(await sink.drain()).toBe(0);
+      expect(sink.stats).toMatchObject({ queued: 0, queuedBytes: 0, written: 3000 });
+      await writer.close();
+      const db = new Database(join(dir, 'w.db'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT count(*) AS n FROM traces').get()).toEqual({ n: 3000 });
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,34 +1,45 @@
 /**
- * The trace sink: a bounded in-memory queue drained in batches by a background writer, so
- * the request path never waits on the database. While the store fails, batches are kept
- * and retried with backoff; past `maxQueue` new traces are dropped, counted and logged,
- * never silently. `drain()` empties the queue on shutdown.
+ * The trace sink: takes every trace without ever blocking the request path, and hands it to
+ * a background writer that batches, writes and retries it (`batch-writer.ts`). The sink
+ * keeps the bounds and the books: past `maxQueue` traces (or `maxQueueBytes`) held and not
+ * yet stored, new traces are dropped, counted and logged, never silently. `drain()` waits
+ * for everything held on shutdown.
  *
- * For a writer thread, a trace is queued as one string (`encodeTrace`, in
- * `store/trace-columns.ts`), encoded once when pushed: one flat string per call is cheap for
- * the garbage collector to keep while it waits (the record's dozens of small objects would
- * be scanned) and crosses to the thread as a plain copy instead of a structured clone. A
- * store written on this thread gets the records.
+ * For a writer thread, a trace is handed over as one string (`encodeTrace`, in
+ * `store/trace-columns.ts`), encoded once when pushed, and the thread keeps it from then
+ * on: the request thread holds it only until the next hand-over (milliseconds), so it dies
+ * young instead of being promoted and collected by a full GC, and crosses to the thread as
+ * a plain copy instead of a structured clone. A store written on this thread gets records.
  */
 import type { Logger } from '../logger.js';
 import { encodeTrace } from '../store/trace-columns.js';
 import type { Store, TraceRecord } from '../store/types.js';
+import { BatchWriter, type BatchReport } from './batch-writer.js';
+
+/**
+ * Where the sink hands traces over; it owns them from then on and reports, through the
+ * listener given to {@link TraceHandoff.start}, as they are stored or refused, as writes
+ * fail, and (a writer thread that died) as they are lost.
+ */
+export interface TraceHandoff<T> {
+  start(report: (r: HandoffReport) => void, opts: { batchSize: number; flushMs: number; maxBackoffMs?: number | undefined }): void;
+  add(item: T, bytes: number): void;
+  /** Writes whatever is held now instead of waiting for a full batch (shutdown). */
+  flush(): void;
+  /** Gives up on what is still held (after a drain timed out). */
+  stop(): void;
+}
+
+export type HandoffReport = BatchReport | { kind: 'lost'; count: number; bytes: number; error: string };
 
 /** A writer thread in front of a store (`trace-writer-thread.ts`): takes traces as `encodeTrace` strings. */
-export interface TraceWriter {
-  /**
-   * Stores a batch of traces, each a {@link TraceRecord} as `encodeTrace` wrote it. Resolves
-   * with the number the store refused for good (poison rows: they are not retried); throws
-   * when the whole batch should be retried later. `backlog`: traces still queued behind it.
-   */
-  writeEncoded(batch: readonly string[], backlog?: number): Promise<number>;
-}
+export type TraceWriter = TraceHandoff<string> & { readonly encoded: true };
 
 type StoreLike = Pick<Store, 'writeTraces'>;
 
 export interface TraceSinkOptions {
   maxQueue: number;
-  /** Bound on the queued traces' size (their encoded text; an estimate for records). Default: none. */
+  /** Bound on the held traces' size (their encoded text; an estimate for records). Default: none. */
   maxQueueBytes?: number;
   batchSize: number;
   flushMs: number;
@@ -38,8 +49,9 @@ export interface TraceSinkOptions {
 }
 
 export interface TraceSinkStats {
+  /** Traces handed to the writer and not yet stored (waiting, being written, or retried). */
   queued: number;
-  /** Approximate bytes held by the queue (and the batch being written). */
+  /** Approximate bytes those traces hold. */
   queuedBytes: number;
   written: number;
   dropped: number;
@@ -50,26 +62,37 @@ export interface TraceSinkStats {
 
 export type TraceListener = (t: TraceRecord) => void;
 
+/** The writer for a store on this thread: the same batching and retries, with records. */
+function inProcess(store: StoreLike): TraceHandoff<TraceRecord> {
+  let writer: BatchWriter<TraceRecord> | undefined;
+  return {
+    start(report, opts) {
+      writer = new BatchWriter<TraceRecord>(async (batch) => (await store.writeTraces(batch)).rejected, sizeOf, opts, report);
+    },
+    add: (item) => writer?.add([item]),
+    flush: () => writer?.flush(),
+    stop: () => writer?.stop(),
+  };
+}
+
 export class TraceSink {
-  /** Encoded traces for a writer thread, records for a store on this thread. */
-  private queue: Array<string | TraceRecord> = [];
-  private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> | undefined;
-  private backoffMs = 0;
   private closed = false;
   private lastDropLog = 0;
   private readonly listeners = new Set<TraceListener>();
+  private readonly settleWaiters = new Set<() => void>();
   readonly stats: TraceSinkStats = { queued: 0, queuedBytes: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 };
   private readonly thread: TraceWriter | undefined;
-  private readonly store: StoreLike | undefined;
+  private readonly local: TraceHandoff<TraceRecord> | undefined;
 
   /** `writer`: a writer thread ({@link TraceWriter}), or a store written to on this thread. */
   constructor(
     writer: TraceWriter | StoreLike,
     private readonly opts: TraceSinkOptions,
   ) {
-    if ('writeEncoded' in writer) this.thread = writer;
-    else this.store = writer;
+    if ('encoded' in writer) this.thread = writer;
+    else this.local = inProcess(writer);
+    const handoffOpts = { batchSize: opts.batchSize, flushMs: opts.flushMs, maxBackoffMs: opts.maxBackoffMs };
+    (this.thread ?? this.local)!.start((r) => this.onReport(r), handoffOpts);
   }
 
   /** Queues a trace; never blocks, never throws. */
@@ -81,14 +104,14 @@ export class TraceSink {
         this.opts.log.warn('trace listener failed', { err });
       }
     }
-    if (this.queue.length >= this.opts.maxQueue) {
+    if (this.stats.queued >= this.opts.maxQueue) {
       this.drop('count');
       return;
     }
-    let queued: string | TraceRecord = t;
+    let encoded: string | undefined;
     if (this.thread) {
       try {
-        queued = encodeTrace(t);
+        encoded = encodeTrace(t);
       } catch (err) {
         // A value JSON cannot hold (a BigInt in metadata, a cycle): the store could not keep it either.
         this.stats.rejected++;
@@ -96,15 +119,36 @@ export class TraceSink {
         return;
       }
     }
-    const size = sizeOf(queued);
+    const size = encoded === undefined ? sizeOf(t) : encoded.length;
     if (this.opts.maxQueueBytes !== undefined && this.stats.queuedBytes + size > this.opts.maxQueueBytes) {
       this.drop('bytes');
       return;
     }
-    this.queue.push(queued);
-    this.stats.queued = this.queue.length;
+    this.stats.queued++;
     this.stats.queuedBytes += size;
-    this.schedule(this.queue.length >= this.opts.batchSize ? 0 : this.opts.flushMs);
+    if (encoded !== undefined) this.thread!.add(encoded, size);
+    else this.local!.add(t, size);
+    if (this.closed) (this.thread ?? this.local)!.flush();
+  }
+
+  private onReport(r: HandoffReport): void {
+    if (r.kind === 'failed') {
+      this.stats.writeFailures++;
+      this.opts.log.error('trace write failed; will retry', { err: r.error, queued: this.stats.queued, retry_in_ms: r.retryInMs });
+      return;
+    }
+    this.stats.queued -= r.count;
+    this.stats.queuedBytes -= r.bytes;
+    if (r.kind === 'lost') {
+      this.stats.dropped += r.count;
+      this.opts.log.error('trace writer failed: traces it held were lost', { lost: r.count, err: r.error });
+    } else {
+      this.stats.written += r.count - r.rejected;
+      this.stats.rejected += r.rejected;
+      if (r.rejected > 0) this.opts.log.error('store: traces refused by the database were skipped', { count: r.rejected, first: r.firstRejected });
+    }
+    for (const w of this.settleWaiters) w();
+    this.settleWaiters.clear();
   }
 
   /** Counts a trace the queue has no room for; logs at most every 5 s, saying which bound. */
@@ -126,74 +170,30 @@ export class TraceSink {
     return () => this.listeners.delete(listener);
   }
 
-  private schedule(ms: number): void {
-    if (this.closed || this.writing) return;
-    if (this.timer) {
-      if (ms > 0) return;
-      clearTimeout(this.timer);
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.writing = this.writeOnce().then(() => undefined).finally(() => {
-        this.writing = undefined;
-        if (this.queue.length > 0) this.schedule(this.backoffMs || (this.queue.length >= this.opts.batchSize ? 0 : this.opts.flushMs));
-      });
-    }, ms);
-    this.timer.unref();
-  }
-
-  /** Writes one batch; on failure the batch goes back to the front of the queue. */
-  private async writeOnce(): Promise<boolean> {
-    const batch = this.queue.splice(0, this.opts.batchSize);
-    if (batch.length === 0) return true;
-    try {
-      const rejected = await this.writeBatch(batch);
-      this.stats.written += batch.length - rejected;
-      this.stats.rejected += rejected;
-      this.stats.queuedBytes -= sizeOfAll(batch);
-      this.backoffMs = 0;
-      return true;
-    } catch (err) {
-      this.queue.unshift(...batch);
-      // Keep the bounds while failing: what no longer fits is dropped (newest first) and counted.
-      if (this.queue.length > this.opts.maxQueue) {
-        const over = this.queue.length - this.opts.maxQueue;
-        this.stats.queuedBytes -= sizeOfAll(this.queue.slice(this.opts.maxQueue));
-        this.queue.length = this.opts.maxQueue;
-        this.stats.dropped += over;
-      }
-      this.stats.writeFailures++;
-      this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 5000, Math.max(100, this.backoffMs * 2));
-      this.opts.log.error('trace write failed; will retry', { err, queued: this.queue.length, retry_in_ms: this.backoffMs });
-      return false;
-    } finally {
-      this.stats.queued = this.queue.length;
-    }
-  }
-
-  private async writeBatch(batch: Array<string | TraceRecord>): Promise<number> {
-    if (this.thread) return this.thread.writeEncoded(batch as string[], this.queue.length);
-    const { rejected } = await this.store!.writeTraces(batch as TraceRecord[]);
-    if (rejected.length > 0) this.opts.log.error('store: traces refused by the database were skipped', { count: rejected.length, first: rejected[0] });
-    return rejected.length;
-  }
-
   /**
-   * Writes everything queued, retrying failed writes until `timeoutMs` passes.
+   * Writes everything queued, the writer retrying failed writes, until `timeoutMs` passes.
    * Resolves with the number of traces that could not be written (0 on success).
    */
   async drain(timeoutMs = 30_000): Promise<number> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.writing) await this.writing;
+    const writer = (this.thread ?? this.local)!;
+    writer.flush();
     const deadline = Date.now() + timeoutMs;
-    while (this.queue.length > 0 && Date.now() < deadline) {
-      if (!(await this.writeOnce())) await new Promise((r) => setTimeout(r, Math.min(this.backoffMs, Math.max(0, deadline - Date.now()))));
+    while (this.stats.queued > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.max(0, deadline - Date.now()));
+        function done(): void {
+          clearTimeout(t);
+          resolve();
+        }
+        this.settleWaiters.add(done);
+      });
     }
-    const lost = this.queue.length;
+    const lost = this.stats.queued;
     if (lost > 0) {
+      writer.stop();
       this.stats.dropped += lost;
+      this.stats.queued = 0;
       this.stats.queuedBytes = 0;
       this.opts.log.error('shutdown: traces could not be written before the drain timeout', { lost });
     }
@@ -209,10 +209,4 @@ function sizeOf(q: string | TraceRecord): number {
   if (typeof q === 'string') return q.length;
   const text = (p: unknown): number => (typeof p === 'string' ? p.length : 0);
   return 1024 + text(q.input_payload) + text(q.output_payload);
-}
-
-function sizeOfAll(batch: ReadonlyArray<string | TraceRecord>): number {
-  let n = 0;
-  for (const q of batch) n += sizeOf(q);
-  return n;
 }

@@ -1,28 +1,29 @@
 /**
  * Runs trace inserts on a worker thread with its own store connection, so the
  * serialization and the database's own CPU (SQLite inserts are synchronous) stay off the
- * request path's event loop. The sink on the main thread keeps the queue, the retries and
- * the accounting; the thread only writes the batches it is given and says how it went.
- * Batches cross as arrays of JSON strings (see `trace-sink.ts`): copying strings is far
- * cheaper for the request thread than structured-cloning records.
+ * request path's event loop. The thread owns the traces it is given: it batches, writes and
+ * retries them (`batch-writer.ts`) and reports as they settle; the sink on the main thread
+ * keeps the bounds and the accounting. Traces cross as arrays of JSON strings (see
+ * `trace-sink.ts`), handed over every few milliseconds, so the request thread never holds
+ * them long: copying strings is far cheaper for it than structured-cloning records, and a
+ * string that dies young costs its garbage collector nothing.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import { setThreadNice } from './thread-priority.js';
-import type { RejectedTrace } from '../store/types.js';
-import type { TraceWriter } from './trace-sink.js';
+import type { BatchReport, BatchWriterOptions } from './batch-writer.js';
+import type { HandoffReport, TraceWriter } from './trace-sink.js';
 
-/** The worker's answer to one batch. */
-export interface WriterReply {
-  id: number;
-  ok: boolean;
-  error?: string;
-  /** Rows the store refused for good, and the first of them (for the log). */
-  rejected?: number;
-  firstRejected?: RejectedTrace;
-}
+/** What the main thread sends the writer thread. */
+export type WriterMessage = { init: BatchWriterOptions } | { traces: string[] } | { flush: true } | { stop: true } | { close: true };
+/** What the writer thread sends back: its thread id once (for priority), then reports. */
+export type WriterReply = { tid: number } | BatchReport;
+
+/** Traces gathered on the main thread before they go over in one message, and the longest they wait. */
+const HANDOFF_MAX = 512;
+const HANDOFF_MS = 10;
 
 /** The writer thread's nice value while it keeps up (the request thread runs at 0). */
 export const BACKGROUND_NICE = 10;
@@ -41,9 +42,16 @@ export function writerThreadAvailable(): boolean {
 }
 
 export class TraceWriterThread implements TraceWriter {
+  readonly encoded = true as const;
   private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (rejected: number) => void; reject: (err: Error) => void }>();
+  private report: ((r: HandoffReport) => void) | undefined;
+  /** Traces gathered for the next message, and their size. */
+  private outbox: string[] = [];
+  private outboxBytes = 0;
+  private handoffTimer: NodeJS.Timeout | undefined;
+  /** Traces and bytes sent to the thread and not yet settled. */
+  private held = 0;
+  private heldBytes = 0;
   private failure: Error | undefined;
   /** The writer thread's id once it lowered its own priority (Linux). */
   private tid: number | undefined;
@@ -53,64 +61,111 @@ export class TraceWriterThread implements TraceWriter {
     storeUrl: string,
     private readonly log?: Logger,
   ) {
-    // A small young generation: the thread only holds the batch in flight, and a default-sized
-    // one costs tens of MB of RSS for nothing.
+    // A small young generation: the thread holds only the traces it has not written yet, and
+    // a default-sized one costs tens of MB of RSS for nothing.
     this.worker = new Worker(WORKER_FILE, { workerData: { storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.unref();
-    this.worker.on('message', (m: WriterReply | { tid: number }) => {
+    this.worker.on('message', (m: WriterReply) => {
       if ('tid' in m) {
         this.tid = m.tid;
         return;
       }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (!m.ok) {
-        p.reject(new Error(m.error ?? 'trace write failed'));
-        return;
+      if (m.kind === 'settled') {
+        this.held -= m.count;
+        this.heldBytes -= m.bytes;
+        this.adjustPriority();
       }
-      const rejected = m.rejected ?? 0;
-      if (rejected > 0) this.log?.error('store: traces refused by the database were skipped', { count: rejected, first: m.firstRejected });
-      p.resolve(rejected);
+      this.report?.(m);
     });
     const fail = (err: Error): void => {
+      if (this.failure) return;
       this.failure = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      this.send();
+      this.lose(this.held, this.heldBytes, err);
+      this.held = 0;
+      this.heldBytes = 0;
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`trace writer thread exited (code ${code})`)));
   }
 
-  writeEncoded(batch: readonly string[], backlog = 0): Promise<number> {
-    if (this.failure) return Promise.reject(this.failure);
-    this.adjustPriority(backlog);
-    const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, batch });
-    });
+  start(report: (r: HandoffReport) => void, opts: BatchWriterOptions): void {
+    this.report = report;
+    this.post({ init: { batchSize: opts.batchSize, flushMs: opts.flushMs, ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}) } });
+  }
+
+  add(item: string, bytes: number): void {
+    if (this.failure) {
+      this.lose(1, bytes, this.failure);
+      return;
+    }
+    this.outbox.push(item);
+    this.outboxBytes += bytes;
+    if (this.outbox.length >= HANDOFF_MAX) this.send();
+    else if (!this.handoffTimer) {
+      this.handoffTimer = setTimeout(() => this.send(), HANDOFF_MS);
+      this.handoffTimer.unref();
+    }
+  }
+
+  flush(): void {
+    this.send();
+    this.post({ flush: true });
+  }
+
+  stop(): void {
+    this.post({ stop: true });
+  }
+
+  /** Sends the gathered traces to the thread, which owns them from here on. */
+  private send(): void {
+    if (this.handoffTimer) clearTimeout(this.handoffTimer);
+    this.handoffTimer = undefined;
+    if (this.outbox.length === 0) return;
+    const traces = this.outbox;
+    const bytes = this.outboxBytes;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (this.failure) {
+      this.lose(traces.length, bytes, this.failure);
+      return;
+    }
+    this.held += traces.length;
+    this.heldBytes += bytes;
+    this.post({ traces });
+    this.adjustPriority();
+  }
+
+  private post(m: WriterMessage): void {
+    if (!this.failure) this.worker.postMessage(m);
+  }
+
+  private lose(count: number, bytes: number, err: Error): void {
+    if (count > 0) this.report?.({ kind: 'lost', count, bytes, error: err.message });
   }
 
   /**
    * Under sustained overload a background-priority writer would fall behind until the queue
-   * overflows: past {@link CATCH_UP_BACKLOG} it competes at normal priority. Raising a nice
-   * value back needs CAP_SYS_NICE; without it the writer keeps its share at nice 10 (about
-   * a tenth of a busy core), which the queue bound and the drop counter then show.
+   * overflows: past {@link CATCH_UP_BACKLOG} held traces it competes at normal priority.
+   * Raising a nice value back needs CAP_SYS_NICE; without it the writer keeps its share at
+   * nice 10 (about a tenth of a busy core), which the queue bound and the drop counter then show.
    */
-  private adjustPriority(backlog: number): void {
+  private adjustPriority(): void {
     if (this.tid === undefined) return;
-    const catchUp = this.catchingUp ? backlog > BACKGROUND_BACKLOG : backlog > CATCH_UP_BACKLOG;
+    const catchUp = this.catchingUp ? this.held > BACKGROUND_BACKLOG : this.held > CATCH_UP_BACKLOG;
     if (catchUp === this.catchingUp) return;
     if (setThreadNice(this.tid, catchUp ? 0 : BACKGROUND_NICE)) this.catchingUp = catchUp;
     else if (catchUp) {
-      this.log?.warn('trace writer cannot be raised to normal priority (needs CAP_SYS_NICE); it keeps its background share', { backlog });
+      this.log?.warn('trace writer cannot be raised to normal priority (needs CAP_SYS_NICE); it keeps its background share', { backlog: this.held });
       this.tid = undefined;
     }
   }
 
+  /** Ends the thread (after the sink drained): it closes its store connection and exits. */
   async close(): Promise<void> {
-    this.worker.postMessage({ close: true });
+    if (this.failure) return;
+    this.send();
+    this.post({ close: true });
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         void this.worker.terminate().then(() => resolve());

@@ -1,9 +1,11 @@
-/** The writer thread's body (see `trace-writer-thread.ts`): opens the store and writes the batches it receives. */
+/** The writer thread's body (see `trace-writer-thread.ts`): opens the store, then batches, writes and retries the traces it is given. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/index.js';
+import type { RejectedTrace } from '../store/types.js';
 import { currentThreadId, setThreadNice } from './thread-priority.js';
-import { decodeTrace } from '../store/trace-columns.js';
-import { BACKGROUND_NICE, type WriterReply } from './trace-writer-thread.js';
+import { decodeTrace, type StorableTrace } from '../store/trace-columns.js';
+import { BatchWriter } from './batch-writer.js';
+import { BACKGROUND_NICE, type WriterMessage, type WriterReply } from './trace-writer-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('trace-writer-worker must run as a worker thread');
@@ -15,22 +17,34 @@ const reply = (r: WriterReply): void => port.postMessage(r);
 // no longer hold the CPU while a request waits (the thread that owns the writer raises it
 // again if the queue builds up; see trace-writer-thread.ts).
 const tid = currentThreadId();
-if (tid !== undefined && setThreadNice(tid, BACKGROUND_NICE)) port.postMessage({ tid });
+if (tid !== undefined && setThreadNice(tid, BACKGROUND_NICE)) reply({ tid });
 
-port.on('message', (m: { id: number; batch: string[] } | { close: true }) => {
-  if ('close' in m) {
+/** Decodes and stores one batch; a trace that does not decode is refused like a row the database refuses. */
+async function write(batch: string[]): Promise<readonly RejectedTrace[]> {
+  const records: StorableTrace[] = [];
+  const undecodable: RejectedTrace[] = [];
+  const positions: number[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    try {
+      records.push(decodeTrace(batch[i]!));
+      positions.push(i);
+    } catch (err) {
+      undecodable.push({ index: i, id: 'unknown', code: null, message: `undecodable trace: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+  const { rejected } = await store.writeTraces(records);
+  if (undecodable.length === 0) return rejected;
+  return [...undecodable, ...rejected.map((r) => ({ ...r, index: positions[r.index] ?? r.index }))];
+}
+
+let writer: BatchWriter<string> | undefined;
+port.on('message', (m: WriterMessage) => {
+  if ('traces' in m) writer?.add(m.traces);
+  else if ('init' in m) writer = new BatchWriter(write, (s) => s.length, m.init, reply);
+  else if ('flush' in m) writer?.flush();
+  else if ('stop' in m) writer?.stop();
+  else {
+    writer?.stop();
     void store.close().finally(() => process.exit(0));
-    return;
   }
-  let records;
-  try {
-    records = m.batch.map(decodeTrace);
-  } catch (err) {
-    reply({ id: m.id, ok: false, error: `undecodable batch: ${err instanceof Error ? err.message : String(err)}` });
-    return;
-  }
-  store.writeTraces(records).then(
-    ({ rejected }) => reply({ id: m.id, ok: true, rejected: rejected.length, ...(rejected[0] ? { firstRejected: rejected[0] } : {}) }),
-    (err: unknown) => reply({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
-  );
 });
