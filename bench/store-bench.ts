@@ -26,6 +26,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Store, TraceFilter } from '../src/store/types.js';
 import { renderTable } from '../src/table.js';
 import { TraceSink } from '../src/traces/trace-sink.js';
+import { WRITER_SQLITE_CACHE_MB } from '../src/traces/trace-writer-thread.js';
 import { type DatasetSpec, feedbackFor, generateTraces } from './store-dataset.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -233,7 +234,8 @@ async function benchSqlite(spec: DatasetSpec): Promise<BackendResult> {
   } else {
     for (const f of [file, `${file}-wal`, `${file}-shm`, metaFile]) rmSync(f, { force: true });
     say(`sqlite: writing ${spec.traces.toLocaleString('en')} traces through the trace writer into ${file}`);
-    const store = new SqliteStore(file);
+    // The writer thread's page cache, as in the gateway.
+    const store = new SqliteStore(file, { cacheMb: WRITER_SQLITE_CACHE_MB });
     ingestResult = await ingest(store, spec);
     await store.close();
     writeFileSync(metaFile, JSON.stringify({ traces: spec.traces, anchor: spec.anchor, seed: spec.seed } satisfies Meta));

@@ -5,7 +5,8 @@
  * URL is a seed node of a Redis Cluster: the client finds the other nodes, and the keys one
  * Lua script touches together share a hash slot (`{prefix}:...`).
  */
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { lazyRequire } from '../lazy-require.js';
 import type { Logger } from '../logger.js';
 
 export interface RedisConfig {
@@ -34,9 +35,12 @@ export interface RedisHandle {
 // but not forever: a request path must get an error it can act on.
 const COMMAND_OPTIONS = { maxRetriesPerRequest: 2, enableOfflineQueue: true } as const;
 
+/** ioredis, loaded when Redis is configured. */
+const ioredis = lazyRequire<typeof import('ioredis')>('ioredis');
+
 export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
   const cluster = cfg.cluster === true;
-  const client = cluster ? openCluster(cfg.url) : new Redis(cfg.url, { ...COMMAND_OPTIONS, lazyConnect: false });
+  const client = cluster ? openCluster(cfg.url) : new (ioredis().Redis)(cfg.url, { ...COMMAND_OPTIONS, lazyConnect: false });
   let lastLog = 0;
   client.on('error', (err: Error) => {
     const now = Date.now();
@@ -51,7 +55,7 @@ export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
     cluster,
     key: (...parts) => [prefix, ...parts].join(':'),
     slotKey: (...parts) => [cluster ? `{${prefix}}` : prefix, ...parts].join(':'),
-    primaries: () => (client instanceof Cluster ? client.nodes('master') : [client]),
+    primaries: () => (client instanceof ioredis().Cluster ? client.nodes('master') : [client]),
     async close() {
       try {
         await client.quit();
@@ -67,7 +71,7 @@ function openCluster(url: string): Cluster {
   const u = new URL(url);
   const db = u.pathname.replace(/^\//, '');
   if (db !== '' && db !== '0') throw new Error(`redis.url: a Redis Cluster has database 0 only, not ${db}`);
-  return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+  return new (ioredis().Cluster)([{ host: u.hostname, port: Number(u.port || 6379) }], {
     ...COMMAND_OPTIONS,
     redisOptions: {
       ...(u.username ? { username: decodeURIComponent(u.username) } : {}),

@@ -25,6 +25,13 @@ export type WriterReply = { tid: number } | BatchReport;
 const HANDOFF_MAX = 512;
 const HANDOFF_MS = 10;
 
+/**
+ * The writer thread's SQLite page cache: it appends near the right-hand edge of each index
+ * and touches the current hour's rollup rows, which a small cache holds (every MB of it is
+ * RSS once touched). `npm run bench:store` ingests with the same.
+ */
+export const WRITER_SQLITE_CACHE_MB = 4;
+
 /** The writer thread's nice value while it keeps up (the request thread runs at 0). */
 export const BACKGROUND_NICE = 10;
 /**

@@ -5,12 +5,11 @@ import type { RejectedTrace } from '../store/types.js';
 import { currentThreadId, setThreadNice } from './thread-priority.js';
 import { decodeTrace, type StorableTrace } from '../store/trace-columns.js';
 import { BatchWriter } from './batch-writer.js';
-import { BACKGROUND_NICE, type WriterMessage, type WriterReply } from './trace-writer-thread.js';
+import { BACKGROUND_NICE, WRITER_SQLITE_CACHE_MB, type WriterMessage, type WriterReply } from './trace-writer-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('trace-writer-worker must run as a worker thread');
-// The writer appends near the right-hand edge of each index: a modest page cache holds those.
-const store = openStore((workerData as { storeUrl: string }).storeUrl, { sqliteCacheMb: 16 });
+const store = openStore((workerData as { storeUrl: string }).storeUrl, { sqliteCacheMb: WRITER_SQLITE_CACHE_MB });
 const reply = (r: WriterReply): void => port.postMessage(r);
 
 // The writer yields to the request thread: at a lower priority its long insert transactions

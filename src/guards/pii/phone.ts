@@ -4,7 +4,8 @@
  * parsed: "+..." / "00..." as international, otherwise against a short list of regions.
  * A valid number scores higher than a merely possible one; phone context words raise both.
  */
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import type { CountryCode } from 'libphonenumber-js/max';
+import { lazyRequire } from '../../lazy-require.js';
 import { contextWords, hasContext } from '../entity-spans.js';
 import { boosted, type Recognizer } from './recognizer.js';
 
@@ -21,9 +22,12 @@ const NOT_PHONE_CONTEXT = contextWords(['license', 'licence', 'passport', 'zip',
  */
 export const PHONE_REGIONS: readonly CountryCode[] = ['US', 'GB', 'DE', 'FR', 'IN', 'AU'];
 
+/** libphonenumber-js with its full metadata (2.5 MB of heap), loaded at the first phone-shaped candidate. */
+const phoneLib = lazyRequire<typeof import('libphonenumber-js/max')>('libphonenumber-js/max');
+
 function nationalValid(candidate: string): boolean {
   for (const region of PHONE_REGIONS) {
-    if (parsePhoneNumberFromString(candidate, region)?.isValid()) return true;
+    if (phoneLib().parsePhoneNumberFromString(candidate, region)?.isValid()) return true;
   }
   return false;
 }
@@ -46,7 +50,7 @@ export const phoneRecognizer: Recognizer = {
       if (intl || raw.startsWith('00')) {
         score = parsed.get(raw) ?? -1;
         if (score < 0) {
-          const p = parsePhoneNumberFromString(intl ? raw.replace('(0)', '') : '+' + raw.slice(2));
+          const p = phoneLib().parsePhoneNumberFromString(intl ? raw.replace('(0)', '') : '+' + raw.slice(2));
           score = !p ? 0 : p.isValid() ? 0.75 : p.isPossible() ? 0.45 : 0.2;
           parsed.set(raw, score);
         }

@@ -9,7 +9,8 @@
  * error (the trace writer retries); the pool reconnects when it is back.
  * Reads are shared with SQLite in `../sql-store.ts`.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyRequire } from '../../lazy-require.js';
 import { createLogger, type Logger } from '../../logger.js';
 import { histBucket } from '../histogram.js';
 import { HOUR_MS, ROLLUP_SOURCE_COLUMNS, ROLLUP_SUM_COLUMNS, rollupBatch, type RollupSource } from '../rollup.js';
@@ -19,6 +20,9 @@ import { feedbackOfTracesSql, hourOf, retentionSql, type Sql } from '../trace-qu
 import { classifyStoreError, rejectedTrace } from '../store-errors.js';
 import type { InsertResult, KeyRecord, RejectedTrace, TraceRecord } from '../types.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+/** node-postgres, loaded when a PostgreSQL store is opened. */
+const pgModule = lazyRequire<typeof pg>('pg');
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/db`; a `schema=NAME` query parameter puts every table in that schema. */
@@ -54,7 +58,7 @@ const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === 20 || oid === 1700) return (v: string) => Number(v);
     if (oid === 114 || oid === 3802) return (v: string) => v;
-    return pg.types.getTypeParser(oid, format);
+    return pgModule().types.getTypeParser(oid, format);
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
@@ -164,7 +168,7 @@ export class PostgresStore extends SqlStore {
     }
     this.log = opts.log ?? createLogger('warn');
     this.writeConcurrency = Math.max(1, opts.writeConcurrency ?? 2);
-    this.pool = new pg.Pool({
+    this.pool = new (pgModule().Pool)({
       connectionString: parsed.connectionString,
       max: opts.maxConnections ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
