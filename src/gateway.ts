@@ -85,7 +85,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   // Trace inserts run on a writer thread for a file or server store; in-memory SQLite has
   // one connection only, so it writes in-thread (tests).
   const threaded = !opts.store && !config.store.url.includes(':memory:') && writerThreadAvailable();
-  const writer = threaded ? new TraceWriterThread(config.store.url, log) : undefined;
+  const writer = threaded ? new TraceWriterThread(config.store.url, { log }) : undefined;
   const sink = new TraceSink(writer ?? store, {
     maxQueue: config.store.trace_queue_max,
     maxQueueBytes: config.store.trace_queue_max_bytes,

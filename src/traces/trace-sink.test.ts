@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -151,26 +151,66 @@ describe('trace sink with the writer thread', () => {
     // The compiled writer (`npm test` builds first): the thread runs dist/'s worker file, as the gateway does.
     (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'traces', 'trace-writer-thread.js')).href)) as typeof import('./trace-writer-thread.js');
 
-  it('counts and logs the traces a writer thread held when it dies, and every trace after, never silently', async () => {
+  it('a writer thread that dies loses only what it held, counted and logged, and is replaced: later traces are stored', async () => {
     const { TraceWriterThread } = await loadThread();
     const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
     try {
       const lines: string[] = [];
-      const writer = new TraceWriterThread(`sqlite:${join(dir, 'w.db')}`);
+      const log = createLogger('error', (l) => void lines.push(l));
+      const writer = new TraceWriterThread(`sqlite:${join(dir, 'w.db')}`, { log, restartMinMs: 50 });
       // A long flush interval: the thread holds what it is given.
-      const sink = new TraceSink(writer, { maxQueue: 1000, batchSize: 1000, flushMs: 60_000, log: createLogger('error', (l) => void lines.push(l)) });
+      const sink = new TraceSink(writer, { maxQueue: 1000, batchSize: 1000, flushMs: 60_000, log });
       for (let i = 0; i < 5; i++) sink.push(trace(i));
-      await new Promise((r) => setTimeout(r, 50)); // handed over
-      await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      const internals = writer as unknown as { held: number; worker: { terminate(): Promise<number> } };
+      await expect.poll(() => internals.held).toBe(5); // handed over once the thread opened its store
+      await internals.worker.terminate();
       await expect.poll(() => sink.stats.dropped).toBe(5);
       expect(sink.stats).toMatchObject({ queued: 0, queuedBytes: 0, written: 0 });
-      expect(lines.some((l) => l.includes('traces it held were lost'))).toBe(true);
-      sink.push(trace(6));
-      expect(sink.stats.dropped).toBe(6);
-      expect(await sink.drain(100)).toBe(0);
+      expect(lines.some((l) => l.includes('traces it held were lost') && l.includes('"lost":5'))).toBe(true);
+      expect(lines.some((l) => l.includes('trace writer thread died; starting a new one'))).toBe(true);
+      // Pushed while there is no thread: they wait for the replacement instead of being dropped.
+      for (let i = 10; i < 13; i++) sink.push(trace(i));
+      expect(sink.stats).toMatchObject({ queued: 3, dropped: 5 });
+      expect(await sink.drain()).toBe(0);
+      expect(sink.stats).toMatchObject({ queued: 0, written: 3, dropped: 5 });
+      await writer.close();
+      const db = new Database(join(dir, 'w.db'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT id FROM traces ORDER BY id').all()).toEqual([10, 11, 12].map((i) => ({ id: trace(i).id })));
+      } finally {
+        db.close();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a writer thread that cannot start is retried with a growing, capped backoff while the queue bound holds', async () => {
+    const { TraceWriterThread } = await loadThread();
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const lines: string[] = [];
+    const log = createLogger('error', (l) => void lines.push(l));
+    // A store the thread cannot open: its directory would be inside a file.
+    const writer = new TraceWriterThread(`sqlite:${join(file, 'w.db')}`, { log, restartMinMs: 20, restartMaxMs: 80 });
+    const sink = new TraceSink(writer, { maxQueue: 10, batchSize: 1000, flushMs: 10, log });
+    for (let i = 0; i < 15; i++) sink.push(trace(i));
+    expect(sink.stats).toMatchObject({ queued: 10, dropped: 5 });
+    const delays = (): number[] =>
+      lines.filter((l) => l.includes('trace writer thread died')).map((l) => (JSON.parse(l) as { restart_in_ms: number }).restart_in_ms);
+    await expect.poll(delays, { timeout: 5000 }).toHaveLength(5);
+    expect(delays().slice(0, 5)).toEqual([20, 40, 80, 80, 80]);
+    expect(lines.find((l) => l.includes('trace writer thread died'))).toMatch(/ENOTDIR|EEXIST|exited/);
+    // Still nothing written and nothing more lost than the bound refused.
+    expect(sink.stats).toMatchObject({ queued: 10, dropped: 5, written: 0 });
+    expect(await sink.drain(50)).toBe(10);
+    expect(sink.stats).toMatchObject({ queued: 0, dropped: 15 });
+    await writer.close();
+    const before = delays().length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(delays()).toHaveLength(before); // closed: no more replacements
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the thread batches what it is given: one write for many hand-overs, all stored by drain()', async () => {

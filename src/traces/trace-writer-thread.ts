@@ -6,7 +6,9 @@
  * keeps the bounds and the accounting. Traces cross as arrays of JSON strings (see
  * `trace-sink.ts`), handed over every few milliseconds, so the request thread never holds
  * them long: copying strings is far cheaper for it than structured-cloning records, and a
- * string that dies young costs its garbage collector nothing.
+ * string that dies young costs its garbage collector nothing. Traces go over once the thread
+ * has opened its store; a thread that dies loses what it held (reported, never silent) and
+ * is replaced after a backoff, while later traces wait here, within the sink's bounds.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +20,8 @@ import type { HandoffReport, TraceWriter } from './trace-sink.js';
 
 /** What the main thread sends the writer thread. */
 export type WriterMessage = { init: BatchWriterOptions } | { traces: string[] } | { flush: true } | { stop: true } | { close: true };
-/** What the writer thread sends back: its thread id once (for priority), then reports. */
-export type WriterReply = { tid: number } | BatchReport;
+/** What the writer thread sends back: that its store is open, its thread id once (for priority), then reports. */
+export type WriterReply = { ready: true } | { tid: number } | BatchReport;
 
 /** Traces gathered on the main thread before they go over in one message, and the longest they wait. */
 const HANDOFF_MAX = 512;
@@ -48,31 +50,69 @@ export function writerThreadAvailable(): boolean {
   return existsSync(WORKER_FILE);
 }
 
+export interface TraceWriterThreadOptions {
+  log?: Logger | undefined;
+  /** First wait before a thread that died is replaced; it doubles per death in a row (default 1 s). */
+  restartMinMs?: number;
+  /** Longest wait between replacements (default 30 s). */
+  restartMaxMs?: number;
+}
+
 export class TraceWriterThread implements TraceWriter {
   readonly encoded = true as const;
-  private readonly worker: Worker;
+  /** The live thread; undefined between a death and its replacement, and after close(). */
+  private worker: Worker | undefined;
+  /** The live thread opened its store: traces go over only then, so a thread that cannot start loses none. */
+  private ready = false;
   private report: ((r: HandoffReport) => void) | undefined;
-  /** Traces gathered for the next message, and their size. */
+  private batchOpts: BatchWriterOptions | undefined;
+  /** Traces gathered for the next message (or waiting for a replacement thread), and their size. */
   private outbox: string[] = [];
   private outboxBytes = 0;
   private handoffTimer: NodeJS.Timeout | undefined;
   /** Traces and bytes sent to the thread and not yet settled. */
   private held = 0;
   private heldBytes = 0;
-  private failure: Error | undefined;
+  private closed = false;
+  /** flush() was called (the sink is draining): a replacement thread is told too. */
+  private flushing = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs: number;
+  private readonly restartMinMs: number;
+  private readonly restartMaxMs: number;
+  private readonly log: Logger | undefined;
   /** The writer thread's id once it lowered its own priority (Linux). */
   private tid: number | undefined;
   private catchingUp = false;
 
   constructor(
-    storeUrl: string,
-    private readonly log?: Logger,
+    private readonly storeUrl: string,
+    opts: TraceWriterThreadOptions = {},
   ) {
+    this.log = opts.log;
+    this.restartMinMs = opts.restartMinMs ?? 1000;
+    this.restartMaxMs = opts.restartMaxMs ?? 30_000;
+    this.restartDelayMs = this.restartMinMs;
+    this.spawn();
+  }
+
+  private spawn(): void {
     // A small young generation: the thread holds only the traces it has not written yet, and
     // a default-sized one costs tens of MB of RSS for nothing.
-    this.worker = new Worker(WORKER_FILE, { workerData: { storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-    this.worker.unref();
-    this.worker.on('message', (m: WriterReply) => {
+    const worker = new Worker(WORKER_FILE, { workerData: { storeUrl: this.storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    this.worker = worker;
+    this.ready = false;
+    this.tid = undefined;
+    this.catchingUp = false;
+    worker.unref();
+    worker.on('message', (m: WriterReply) => {
+      if (worker !== this.worker) return;
+      if ('ready' in m) {
+        this.ready = true;
+        this.send();
+        if (this.flushing) this.post({ flush: true });
+        return;
+      }
       if ('tid' in m) {
         this.tid = m.tid;
         return;
@@ -80,32 +120,51 @@ export class TraceWriterThread implements TraceWriter {
       if (m.kind === 'settled') {
         this.held -= m.count;
         this.heldBytes -= m.bytes;
+        this.restartDelayMs = this.restartMinMs; // a thread that writes is healthy again
         this.adjustPriority();
       }
       this.report?.(m);
     });
+    let failed = false;
     const fail = (err: Error): void => {
-      if (this.failure) return;
-      this.failure = err;
-      this.send();
-      this.lose(this.held, this.heldBytes, err);
-      this.held = 0;
-      this.heldBytes = 0;
+      if (failed || worker !== this.worker) return;
+      failed = true;
+      this.died(err);
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`trace writer thread exited (code ${code})`)));
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`trace writer thread exited (code ${code})`)));
+    if (this.batchOpts) worker.postMessage({ init: this.batchOpts } satisfies WriterMessage);
+  }
+
+  /**
+   * The thread is gone and the traces it held with it: they are reported lost. Later traces
+   * wait here (within the sink's bounds) for a replacement, started after a backoff.
+   */
+  private died(err: Error): void {
+    this.worker = undefined;
+    this.ready = false;
+    this.lose(this.held, this.heldBytes, err);
+    this.held = 0;
+    this.heldBytes = 0;
+    if (this.closed) return;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(this.restartMaxMs, delay * 2);
+    this.log?.error('trace writer thread died; starting a new one', { err: err.message, restart_in_ms: delay, waiting: this.outbox.length });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.closed) return;
+      this.spawn();
+    }, delay);
+    this.restartTimer.unref();
   }
 
   start(report: (r: HandoffReport) => void, opts: BatchWriterOptions): void {
     this.report = report;
-    this.post({ init: { batchSize: opts.batchSize, flushMs: opts.flushMs, ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}) } });
+    this.batchOpts = { batchSize: opts.batchSize, flushMs: opts.flushMs, ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}) };
+    this.post({ init: this.batchOpts });
   }
 
   add(item: string, bytes: number): void {
-    if (this.failure) {
-      this.lose(1, bytes, this.failure);
-      return;
-    }
     this.outbox.push(item);
     this.outboxBytes += bytes;
     if (this.outbox.length >= HANDOFF_MAX) this.send();
@@ -116,6 +175,7 @@ export class TraceWriterThread implements TraceWriter {
   }
 
   flush(): void {
+    this.flushing = true;
     this.send();
     this.post({ flush: true });
   }
@@ -124,27 +184,22 @@ export class TraceWriterThread implements TraceWriter {
     this.post({ stop: true });
   }
 
-  /** Sends the gathered traces to the thread, which owns them from here on. */
+  /** Sends the gathered traces to the thread, which owns them from here on (kept here while there is none). */
   private send(): void {
     if (this.handoffTimer) clearTimeout(this.handoffTimer);
     this.handoffTimer = undefined;
-    if (this.outbox.length === 0) return;
+    if (this.outbox.length === 0 || !this.worker || !this.ready) return;
     const traces = this.outbox;
-    const bytes = this.outboxBytes;
+    this.held += traces.length;
+    this.heldBytes += this.outboxBytes;
     this.outbox = [];
     this.outboxBytes = 0;
-    if (this.failure) {
-      this.lose(traces.length, bytes, this.failure);
-      return;
-    }
-    this.held += traces.length;
-    this.heldBytes += bytes;
     this.post({ traces });
     this.adjustPriority();
   }
 
   private post(m: WriterMessage): void {
-    if (!this.failure) this.worker.postMessage(m);
+    this.worker?.postMessage(m);
   }
 
   private lose(count: number, bytes: number, err: Error): void {
@@ -170,14 +225,18 @@ export class TraceWriterThread implements TraceWriter {
 
   /** Ends the thread (after the sink drained): it closes its store connection and exits. */
   async close(): Promise<void> {
-    if (this.failure) return;
+    this.closed = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const worker = this.worker;
+    if (!worker) return;
     this.send();
     this.post({ close: true });
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
-        void this.worker.terminate().then(() => resolve());
+        void worker.terminate().then(() => resolve());
       }, 5000);
-      this.worker.once('exit', () => {
+      worker.once('exit', () => {
         clearTimeout(t);
         resolve();
       });

@@ -11,6 +11,7 @@ const port = parentPort;
 if (!port) throw new Error('trace-writer-worker must run as a worker thread');
 const store = openStore((workerData as { storeUrl: string }).storeUrl, { sqliteCacheMb: WRITER_SQLITE_CACHE_MB });
 const reply = (r: WriterReply): void => port.postMessage(r);
+reply({ ready: true });
 
 // The writer yields to the request thread: at a lower priority its long insert transactions
 // no longer hold the CPU while a request waits (the thread that owns the writer raises it
