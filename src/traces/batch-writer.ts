@@ -20,7 +20,7 @@ export interface BatchWriterOptions {
   batchSize: number;
   flushMs: number;
   /** Longest backoff between retries while the store fails (default 5 s). */
-  maxBackoffMs?: number;
+  maxBackoffMs?: number | undefined;
 }
 
 export class BatchWriter<T> {
@@ -41,10 +41,6 @@ export class BatchWriter<T> {
     private readonly opts: BatchWriterOptions,
     private readonly report: (r: BatchReport) => void,
   ) {}
-
-  get size(): number {
-    return this.held.length;
-  }
 
   add(items: readonly T[]): void {
     for (const t of items) this.held.push(t);

@@ -10,8 +10,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/types.js';
 import { sampleTrace } from '../../test/helpers/sample-trace.js';
 import { decodeTrace, encodeTrace, JsonText, traceToRow } from '../store/trace-columns.js';
-import { BatchWriter } from './batch-writer.js';
-import { TraceSink, type TraceWriter } from './trace-sink.js';
+import { batchHandoff, TraceSink, type TraceWriter } from './trace-sink.js';
 
 const trace = sampleTrace;
 
@@ -31,19 +30,11 @@ function flaky(inner: Store): Store & { down: boolean } {
  * this thread, over `write` (which gets the encoded strings and says how many it refused).
  */
 function fakeThread(write: (batch: readonly string[]) => Promise<number>): TraceWriter {
-  let w: BatchWriter<string> | undefined;
-  return {
-    encoded: true,
-    start(report, opts) {
-      w = new BatchWriter<string>(async (batch) => {
-        const refused = await write(batch);
-        return batch.slice(0, refused).map((s, index) => ({ index, id: 'x', code: null, message: 'refused' }));
-      }, (s) => s.length, opts, report);
-    },
-    add: (item) => w?.add([item]),
-    flush: () => w?.flush(),
-    stop: () => w?.stop(),
-  };
+  const handoff = batchHandoff<string>(async (batch) => {
+    const refused = await write(batch);
+    return batch.slice(0, refused).map((s, index) => ({ index, id: 'x', code: null, message: 'refused' }));
+  }, (s) => s.length);
+  return { ...handoff, encoded: true };
 }
 
 describe('trace sink', () => {

@@ -14,7 +14,8 @@
 import type { Logger } from '../logger.js';
 import { encodeTrace } from '../store/trace-columns.js';
 import type { Store, TraceRecord } from '../store/types.js';
-import { BatchWriter, type BatchReport } from './batch-writer.js';
+import type { RejectedTrace } from '../store/types.js';
+import { BatchWriter, type BatchReport, type BatchWriterOptions } from './batch-writer.js';
 
 /**
  * Where the sink hands traces over; it owns them from then on and reports, through the
@@ -22,7 +23,7 @@ import { BatchWriter, type BatchReport } from './batch-writer.js';
  * fail, and (a writer thread that died) as they are lost.
  */
 export interface TraceHandoff<T> {
-  start(report: (r: HandoffReport) => void, opts: { batchSize: number; flushMs: number; maxBackoffMs?: number | undefined }): void;
+  start(report: (r: HandoffReport) => void, opts: BatchWriterOptions): void;
   add(item: T, bytes: number): void;
   /** Writes whatever is held now instead of waiting for a full batch (shutdown). */
   flush(): void;
@@ -62,17 +63,25 @@ export interface TraceSinkStats {
 
 export type TraceListener = (t: TraceRecord) => void;
 
-/** The writer for a store on this thread: the same batching and retries, with records. */
-function inProcess(store: StoreLike): TraceHandoff<TraceRecord> {
-  let writer: BatchWriter<TraceRecord> | undefined;
+/**
+ * A hand-off that batches, writes and retries on this thread (a {@link BatchWriter} over
+ * `write`): for a store given in-process, and for tests that stand in for the writer thread.
+ */
+export function batchHandoff<T>(write: (batch: T[]) => Promise<readonly RejectedTrace[]>, sizeOfItem: (item: T) => number): TraceHandoff<T> {
+  let writer: BatchWriter<T> | undefined;
   return {
     start(report, opts) {
-      writer = new BatchWriter<TraceRecord>(async (batch) => (await store.writeTraces(batch)).rejected, sizeOf, opts, report);
+      writer = new BatchWriter<T>(write, sizeOfItem, opts, report);
     },
     add: (item) => writer?.add([item]),
     flush: () => writer?.flush(),
     stop: () => writer?.stop(),
   };
+}
+
+/** The writer for a store on this thread: the same batching and retries, with records. */
+function inProcess(store: StoreLike): TraceHandoff<TraceRecord> {
+  return batchHandoff<TraceRecord>(async (batch) => (await store.writeTraces(batch)).rejected, sizeOf);
 }
 
 export class TraceSink {

@@ -125,11 +125,9 @@ export class TraceWriterThread implements TraceWriter {
       }
       this.report?.(m);
     });
-    let failed = false;
+    // Only the first of a thread's error and exit counts: died() forgets the thread.
     const fail = (err: Error): void => {
-      if (failed || worker !== this.worker) return;
-      failed = true;
-      this.died(err);
+      if (worker === this.worker) this.died(err);
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`trace writer thread exited (code ${code})`)));
@@ -160,8 +158,8 @@ export class TraceWriterThread implements TraceWriter {
 
   start(report: (r: HandoffReport) => void, opts: BatchWriterOptions): void {
     this.report = report;
-    this.batchOpts = { batchSize: opts.batchSize, flushMs: opts.flushMs, ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}) };
-    this.post({ init: this.batchOpts });
+    this.batchOpts = opts;
+    this.post({ init: opts });
   }
 
   add(item: string, bytes: number): void {
