@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: the gateway benchmark. Starts the mock upstream, the gateway (the real
  * CLI, key auth and SQLite trace writing on, a stored virtual key created through the
- * admin API) and the load generator, each in its own process (pinned with `taskset` when
- * available: gateway on CPU 0, mock + load generator on CPU 1). Every phase runs against
- * the mock directly and through the gateway, and the table shows both side by side with
- * the difference: throughput at saturation, latency at concurrency 1 and 32, the gateway's
- * peak RSS and each process's CPU. Afterwards the gateway is stopped (draining its trace
+ * admin API), a floor proxy (`floor-proxy.ts`: the least any Node.js proxy does, on the
+ * gateway's CPU) and the load generator, each in its own process (pinned with `taskset` when
+ * available: gateway and floor proxy on CPU 0, mock + load generator on CPU 1). Every phase
+ * runs against the mock directly, through the floor proxy and through the gateway, and the
+ * table shows them side by side with the differences: throughput at saturation, latency at
+ * concurrency 1 and 32, the gateway's peak RSS and each process's CPU. Afterwards the gateway is stopped (draining its trace
  * queue) and the traces in its SQLite file are counted against the requests it answered.
  * Figures also go to `bench/results/gateway-latest.json`.
  *
@@ -19,7 +20,7 @@
  * --out FILE, --keep-tmp, --strict (exit 2 when a target fails), --limits memory|redis (rate
  * limits and budgets checked on every request; compare with a run without it), --capture
  * full|metadata (trace payloads or not; default full), --guards default (the default input
- * guards on every request).
+ * guards on every request), --no-floor (skip the floor proxy's runs).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -51,6 +52,7 @@ const { values: flags } = parseArgs({
     stream: { type: 'boolean', default: false },
     pin: { type: 'string' },
     'no-pin': { type: 'boolean' },
+    'no-floor': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'node-flags': { type: 'string', default: '' },
     out: { type: 'string' },
@@ -139,6 +141,8 @@ const opts = {
   saturationConnections: Math.max(1, Math.round(num(flags.concurrency, 64, 'concurrency'))),
   upstreamDelayMs: Math.round(num(flags['upstream-delay-ms'], 20, 'upstream-delay-ms')),
   stream: flags.stream === true,
+  /** Also run every phase through the floor proxy (the least any Node proxy costs on this machine). */
+  floor: flags['no-floor'] !== true,
   cpuProf: flags['cpu-prof'] === true,
   capture: flags.capture,
   guards: flags.guards ?? 'off',
@@ -403,11 +407,11 @@ class Loadgen {
 // The run
 
 interface Target {
-  name: 'direct' | 'gateway';
+  name: 'direct' | 'floor' | 'gateway';
   origin: string;
   headers: Record<string, string>;
-  path(delayMs: number): string;
-  model(delayMs: number): string;
+  path(p: PhaseDef): string;
+  model(p: PhaseDef): string;
 }
 
 interface PhaseOutcome extends PhaseResult {
@@ -485,6 +489,23 @@ async function main(): Promise<number> {
   );
   const mockOrigin = `http://127.0.0.1:${mockPort}`;
 
+  // 1b. Floor proxy, on the gateway's CPU.
+  let floorOrigin: string | null = null;
+  let floorProc: ChildProcess | null = null;
+  if (opts.floor) {
+    floorProc = spawnNode('floor proxy', [join(DIST_BENCH, 'floor-proxy.js'), '--upstream', mockOrigin], GATEWAY_CPUS, ['pipe', 'pipe', 'pipe']);
+    const floorErr = tail(floorProc.stderr);
+    const floorPort = await waitForLine(floorProc, 'floor proxy', (l) => {
+      try {
+        const m = JSON.parse(l) as { event?: string; port?: number };
+        return m.event === 'listening' ? String(m.port) : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 10_000, floorErr.text);
+    floorOrigin = `http://127.0.0.1:${floorPort}`;
+  }
+
   // 2. Gateway: the real CLI with a temp config and SQLite store.
   const dbPath = join(tmp, 'llmops.db');
   const delayPrefix = `/delay/${opts.upstreamDelayMs}`;
@@ -551,7 +572,7 @@ async function main(): Promise<number> {
   say(`mock upstream ${mockOrigin} (pid ${mock.pid}); gateway ${gwUrl} (pid ${gwPid}); virtual key ${vkey.id}; store ${dbPath}`);
 
   const lg = await Loadgen.start();
-  const pids: Record<string, number> = { gateway: gwPid, mock: mock.pid ?? 0, loadgen: lg.cp.pid ?? 0, bench: process.pid };
+  const pids: Record<string, number> = { gateway: gwPid, mock: mock.pid ?? 0, loadgen: lg.cp.pid ?? 0, bench: process.pid, ...(floorProc?.pid ? { floor: floorProc.pid } : {}) };
 
   // RSS sampling over the whole run.
   let rssMaxKb = 0;
@@ -565,29 +586,41 @@ async function main(): Promise<number> {
   }, 100);
   sampler.unref();
 
+  const mockPath = (p: PhaseDef): string => (p.delayMs > 0 ? `${delayPrefix}/v1/chat/completions` : '/v1/chat/completions');
   const direct: Target = {
     name: 'direct',
     origin: mockOrigin,
     headers: { authorization: 'Bearer sk-mock-upstream' },
-    path: (d) => (d > 0 ? `${delayPrefix}/v1/chat/completions` : '/v1/chat/completions'),
+    path: mockPath,
     model: () => 'gpt-4o-mini',
   };
+  const viaFloor: Target | null = floorOrigin
+    ? {
+        name: 'floor',
+        origin: floorOrigin,
+        headers: { authorization: 'Bearer sk-mock-upstream' },
+        // The cache-hit phase: the floor proxy answers repeated bodies from memory.
+        path: (p) => (p.key === 'cache_hit' ? `/cached${mockPath(p)}` : mockPath(p)),
+        model: () => 'gpt-4o-mini',
+      }
+    : null;
   const viaGateway: Target = {
     name: 'gateway',
     origin: gwUrl,
     headers: { authorization: `Bearer ${vkey.key}` },
     path: () => '/v1/chat/completions',
-    model: (d) => (d > 0 ? 'bench-delayed' : 'bench'),
+    model: (p) => p.model ?? (p.delayMs > 0 ? 'bench-delayed' : 'bench'),
   };
+  const targets = [direct, ...(viaFloor ? [viaFloor] : []), viaGateway];
 
   let seq = 0;
   const runOne = async (t: Target, p: PhaseDef, warmupS: number): Promise<PhaseOutcome> => {
     const spec: PhaseSpec = {
       id: `${p.key}-${t.name}-${++seq}`,
       origin: t.origin,
-      path: t.path(p.delayMs),
+      path: t.path(p),
       headers: t.headers,
-      body: body(p.model && t.name === 'gateway' ? p.model : t.model(p.delayMs), p.stream),
+      body: body(t.model(p), p.stream),
       stream: p.stream,
       connections: p.connections,
       warmupMs: Math.round(warmupS * 1000),
@@ -623,17 +656,18 @@ async function main(): Promise<number> {
 
   // Warm-up: first contact with each target (JIT, connection pools), discarded.
   say(`warm-up ${opts.warmupS} s per target...`);
-  for (const t of [direct, viaGateway]) {
+  for (const t of targets) {
     await runOne(t, { key: 'warmup', label: 'warm-up', connections: 32, seconds: opts.warmupS, delayMs: 0, stream: false }, 0);
   }
 
-  const results: Record<string, { label: string; direct: PhaseOutcome; gateway: PhaseOutcome }> = {};
+  const results: Record<string, { label: string; direct: PhaseOutcome; floor: PhaseOutcome | null; gateway: PhaseOutcome }> = {};
   for (const p of phases) {
-    process.stdout.write(`${p.label}: ${p.seconds} s each, direct then via gateway... `);
+    process.stdout.write(`${p.label}: ${p.seconds} s each, direct${viaFloor ? ', floor proxy' : ''} then via gateway... `);
     const d = await runOne(direct, p, opts.phaseWarmupS);
+    const fl = viaFloor ? await runOne(viaFloor, p, opts.phaseWarmupS) : null;
     const g = await runOne(viaGateway, p, opts.phaseWarmupS);
-    results[p.key] = { label: p.label, direct: d, gateway: g };
-    say(`${d.rps} vs ${g.rps} req/s`);
+    results[p.key] = { label: p.label, direct: d, floor: fl, gateway: g };
+    say(`${d.rps}${fl ? ` / ${fl.rps}` : ''} / ${g.rps} req/s`);
   }
   clearInterval(sampler);
   lg.stop();
@@ -648,6 +682,7 @@ async function main(): Promise<number> {
   const shutdownMs = Math.round(performance.now() - stopAt);
   if (!exited) gw.kill('SIGKILL');
   mock.kill('SIGTERM');
+  floorProc?.kill('SIGTERM');
   await waitExit(lg.cp, 5_000);
 
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
@@ -688,16 +723,23 @@ async function main(): Promise<number> {
     rss: peakRssMb === null ? null : peakRssMb <= TARGETS.rssMb,
     cacheHit: results.cache_hit ? results.cache_hit.gateway.rps >= TARGETS.cacheHitRps : null,
   };
-  const allPhases = Object.values(results).flatMap((r) => [r.direct, r.gateway]);
+  const allPhases = Object.values(results).flatMap((r) => [r.direct, ...(r.floor ? [r.floor] : []), r.gateway]);
   const errorTotal = allPhases.reduce((a, r) => a + r.errorCount + r.stuck, 0);
   const badBodies = allPhases.filter((r) => !r.firstBodyOk).map((r) => r.id);
   const tracesOk = traceCount === gatewayRequests && (withKey === -1 || withKey === gatewayRequests);
 
   const f = (n: number | null | undefined, digits = 3): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
   const int = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : Math.round(n).toLocaleString('en-US'));
+  const pct = (g: number, d: number | undefined): string => (d !== undefined && d > 0 ? `${Math.round((g / d) * 100)}%` : '-');
+  // Columns: figure, direct mock, floor proxy, via gateway, added (gateway − direct, or % of direct), over floor (gateway − floor, or % of floor), target, verdict.
+  const withFloor = opts.floor;
+  const row = (label: string, d: string, fl: string, g: string, added: string, overFloor: string, target: string, v: string): string[] =>
+    withFloor ? [label, d, fl, g, added, overFloor, target, v] : [label, d, g, added, target, v];
   const rows: string[][] = [];
-  const share = (g: number, d: number): string => (d > 0 ? `${Math.round((g / d) * 100)}% of direct` : '-');
-  if (sat) rows.push([`throughput @c${sat.gateway.connections} (req/s)`, int(sat.direct.rps), int(sat.gateway.rps), share(sat.gateway.rps, sat.direct.rps), `gateway >= ${int(TARGETS.saturationRps)}`, verdict(checks.throughput)]);
+  const rateRow = (label: string, r: (typeof results)[string], target: string, v: string): void => {
+    rows.push(row(label, int(r.direct.rps), int(r.floor?.rps), int(r.gateway.rps), `${pct(r.gateway.rps, r.direct.rps)} of direct`, r.floor ? `${pct(r.gateway.rps, r.floor.rps)} of floor` : '', target, v));
+  };
+  if (sat) rateRow(`throughput @c${sat.gateway.connections} (req/s)`, sat, `gateway >= ${int(TARGETS.saturationRps)}`, verdict(checks.throughput));
   for (const [key, r] of Object.entries(results)) {
     if (key === 'saturation' || key === 'stream_saturation' || key === 'cache_hit') continue;
     const tag = key === 'c1' ? '@c1' : key === 'c32' ? '@c32 instant' : `@c32 +${opts.upstreamDelayMs}ms`;
@@ -705,44 +747,51 @@ async function main(): Promise<number> {
       const isTarget = (key === 'c1' && q === 'p50') || (r === c32Target && q === 'p99');
       const target = key === 'c1' && q === 'p50' ? `added <= ${TARGETS.addedP50C1Ms}` : r === c32Target && q === 'p99' ? `added <= ${TARGETS.addedP99C32Ms}` : '';
       const v = key === 'c1' && q === 'p50' ? checks.addedP50C1 : r === c32Target && q === 'p99' ? checks.addedP99C32 : null;
-      rows.push([`latency ${tag} ${q} (ms)`, f(r.direct.latencyMs[q]), f(r.gateway.latencyMs[q]), f(add(r.gateway.latencyMs[q], r.direct.latencyMs[q])), target, isTarget ? verdict(v) : '']);
+      const g = r.gateway.latencyMs[q];
+      rows.push(row(`latency ${tag} ${q} (ms)`, f(r.direct.latencyMs[q]), f(r.floor?.latencyMs[q]), f(g), f(add(g, r.direct.latencyMs[q])), f(add(g, r.floor?.latencyMs[q])), target, isTarget ? verdict(v) : ''));
     }
-    rows.push([`  (req/s ${tag})`, int(r.direct.rps), int(r.gateway.rps), '', '', '']);
+    rows.push(row(`  (req/s ${tag})`, int(r.direct.rps), int(r.floor?.rps), int(r.gateway.rps), '', '', '', ''));
   }
   const ch = results.cache_hit;
-  if (ch) rows.push([`exact-cache hit throughput @c${ch.gateway.connections} (req/s)`, int(ch.direct.rps), int(ch.gateway.rps), share(ch.gateway.rps, ch.direct.rps), `gateway >= ${int(TARGETS.cacheHitRps)}`, verdict(checks.cacheHit)]);
+  if (ch) rateRow(`exact-cache hit throughput @c${ch.gateway.connections} (req/s)`, ch, `gateway >= ${int(TARGETS.cacheHitRps)}`, verdict(checks.cacheHit));
   const ss = results.stream_saturation;
-  if (ss) rows.push([`stream throughput @c${ss.gateway.connections} (req/s)`, int(ss.direct.rps), int(ss.gateway.rps), share(ss.gateway.rps, ss.direct.rps), '', '']);
-  rows.push(['gateway peak RSS (MB)', '', f(peakRssMb, 1), '', `<= ${TARGETS.rssMb}`, verdict(checks.rss)]);
-  rows.push(['errors (non-200, transport)', int(allPhases.filter((r) => r.id.includes('-direct-')).reduce((a, r) => a + r.errorCount, 0)), int(allPhases.filter((r) => r.id.includes('-gateway-')).reduce((a, r) => a + r.errorCount, 0)), '', '0', verdict(errorTotal === 0)]);
-  rows.push(['traces stored / gateway requests', '', `${int(traceCount)} / ${int(gatewayRequests)}`, '', 'equal', verdict(tracesOk)]);
+  if (ss) rateRow(`stream throughput @c${ss.gateway.connections} (req/s)`, ss, '', '');
+  rows.push(row('gateway peak RSS (MB)', '', '', f(peakRssMb, 1), '', '', `<= ${TARGETS.rssMb}`, verdict(checks.rss)));
+  const errorsOf = (side: string): string => int(allPhases.filter((r) => r.id.includes(`-${side}-`)).reduce((a, r) => a + r.errorCount, 0));
+  rows.push(row('errors (non-200, transport)', errorsOf('direct'), withFloor ? errorsOf('floor') : '', errorsOf('gateway'), '', '', '0', verdict(errorTotal === 0)));
+  rows.push(row('traces stored / gateway requests', '', '', `${int(traceCount)} / ${int(gatewayRequests)}`, '', '', 'equal', verdict(tracesOk)));
 
   say('');
-  process.stdout.write(renderTable(['', 'direct mock', 'via gateway', 'added', 'target', ''], rows));
+  process.stdout.write(renderTable(withFloor ? ['', 'direct mock', 'floor proxy', 'via gateway', 'added', 'over floor', 'target', ''] : ['', 'direct mock', 'via gateway', 'added', 'target', ''], rows));
   say('');
   const cpuRows = Object.entries(results).flatMap(([key, r]) =>
-    (['direct', 'gateway'] as const).map((side) => {
-      const c = r[side].cpuPct;
-      const gw = c.gateway ?? null;
-      const main = c[GATEWAY_MAIN] ?? null;
-      // Gateway CPU per request: what a request costs the gateway in all (main thread + trace writer + GC helpers).
-      const usPerReq = side === 'gateway' && gw !== null && r[side].rps > 0 ? (gw / 100 / r[side].rps) * 1e6 : null;
+    (['direct', 'floor', 'gateway'] as const).flatMap((side) => {
+      const o = r[side];
+      if (!o) return [];
+      const c = o.cpuPct;
+      // The process under test: the gateway, or the floor proxy in its own runs.
+      const proc = side === 'floor' ? (c.floor ?? null) : side === 'gateway' ? (c.gateway ?? null) : null;
+      const main = side === 'gateway' ? (c[GATEWAY_MAIN] ?? null) : null;
+      // CPU per request: what a request costs the process under test in all (for the gateway: main thread + trace writer + GC helpers).
+      const usPerReq = proc !== null && o.rps > 0 ? (proc / 100 / o.rps) * 1e6 : null;
       return [
-        `${key} ${side}`,
-        int(r[side].rps),
-        f(gw, 0),
-        side === 'gateway' ? f(main, 0) : '',
-        side === 'gateway' && gw !== null && main !== null ? f(gw - main, 0) : '',
-        f(usPerReq, 0),
-        f(c.mock ?? null, 0),
-        f(r[side].loadgenCpuPct, 0),
-        f(c.other ?? null, 0),
-        f(c.machine ?? null, 0),
+        [
+          `${key} ${side}`,
+          int(o.rps),
+          f(side === 'floor' ? proc : (c.gateway ?? null), 0),
+          side === 'gateway' ? f(main, 0) : '',
+          side === 'gateway' && proc !== null && main !== null ? f(proc - main, 0) : '',
+          f(usPerReq, 0),
+          f(c.mock ?? null, 0),
+          f(o.loadgenCpuPct, 0),
+          f(c.other ?? null, 0),
+          f(c.machine ?? null, 0),
+        ],
       ];
     }),
   );
-  say('CPU over each measured window (% of one core; gw main = its event-loop thread, gw rest = trace writer + GC/libuv threads; µs/req = gateway CPU per request; other = processes outside the benchmark; machine = % of all cores):');
-  process.stdout.write(renderTable(['phase', 'req/s', 'gateway', 'gw main', 'gw rest', 'µs/req', 'mock', 'loadgen', 'other', 'machine'], cpuRows));
+  say('CPU over each measured window (% of one core; gateway/floor = the process under test (the floor proxy in its own runs); gw main = the gateway\'s event-loop thread, gw rest = its trace writer + GC/libuv threads; µs/req = CPU per request of the process under test; other = processes outside the benchmark; machine = % of all cores):');
+  process.stdout.write(renderTable(['phase', 'req/s', 'gw/floor', 'gw main', 'gw rest', 'µs/req', 'mock', 'loadgen', 'other', 'machine'], cpuRows));
   const noisy = allPhases.filter((r) => (r.cpuPct.other ?? 0) > FOREIGN_CPU_WARN_PCT).map((r) => `${r.id} (${r.cpuPct.other}%)`);
   if (noisy.length > 0) say(`WARNING: other processes used CPU during ${noisy.join(', ')}: those figures are unreliable; rerun on a quiet machine`);
   say('');
@@ -769,7 +818,16 @@ async function main(): Promise<number> {
     pinned: { mode: pinMode, gateway: GATEWAY_CPUS ?? 'any', harness: OTHER_CPUS ?? 'any' },
     targets: TARGETS,
     summary: {
-      saturationRps: { direct: sat?.direct.rps ?? null, gateway: sat?.gateway.rps ?? null },
+      saturationRps: { direct: sat?.direct.rps ?? null, floor: sat?.floor?.rps ?? null, gateway: sat?.gateway.rps ?? null },
+      /** The floor proxy (the least any Node proxy costs here, on the gateway's CPU): its own figures, measured like the gateway's. */
+      floor: opts.floor
+        ? {
+            saturationRps: sat?.floor?.rps ?? null,
+            cacheHitRps: results.cache_hit?.floor?.rps ?? null,
+            c1AddedP50Ms: add(c1?.floor?.latencyMs.p50, c1?.direct.latencyMs.p50),
+            c32AddedP99Ms: add(c32Target?.floor?.latencyMs.p99, c32Target?.direct.latencyMs.p99),
+          }
+        : null,
       cacheHitRps: results.cache_hit?.gateway.rps ?? null,
       c1: { direct: c1?.direct.latencyMs ?? null, gateway: c1?.gateway.latencyMs ?? null, addedP50Ms: addedC1P50, addedP99Ms: add(c1?.gateway.latencyMs.p99, c1?.direct.latencyMs.p99) },
       c32: { direct: c32?.direct.latencyMs ?? null, gateway: c32?.gateway.latencyMs ?? null, addedP50Ms: add(c32?.gateway.latencyMs.p50, c32?.direct.latencyMs.p50), addedP99Ms: add(c32?.gateway.latencyMs.p99, c32?.direct.latencyMs.p99) },
