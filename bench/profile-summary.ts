@@ -52,6 +52,11 @@ if (!file) {
   process.exit(2);
 }
 const top = Math.max(1, Number(values.top) || 30);
+// Piped into `head`: stop quietly when the reader goes away.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 /** node_modules/<pkg> (scoped too), node:internal, the repo's own dist/src/... path, or a V8 pseudo-frame. */
 function packageOf(url: string, fn: string): string {
