@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { serveAsChild } from './child-server.js';
 import { Agent } from 'undici';
 
 const { values } = parseArgs({
@@ -74,19 +75,4 @@ const server = createServer({ keepAliveTimeout: 65_000, noDelay: true }, (req, r
   });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(Number(values.port), values.host, () => {
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
-});
-
-const stop = (): void => {
-  server.close();
-  server.closeAllConnections();
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-// Die with the parent: stdin is a pipe from the orchestrator; EOF means it is gone.
-process.stdin.on('end', stop);
-process.stdin.resume();
+serveAsChild(server, Number(values.port), values.host);

@@ -11,6 +11,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { serveAsChild } from './child-server.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
@@ -102,19 +103,4 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 
 const server = createServer({ keepAliveTimeout: 120_000, noDelay: true }, handle);
 server.keepAliveTimeout = 120_000;
-server.listen(Number(values.port), values.host, () => {
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  process.stdout.write(`${JSON.stringify({ event: 'listening', port })}\n`);
-});
-
-const stop = (): void => {
-  server.close();
-  server.closeAllConnections();
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-// Die with the parent: stdin is a pipe from the orchestrator; EOF means it is gone.
-process.stdin.on('end', stop);
-process.stdin.resume();
+serveAsChild(server, Number(values.port), values.host);
