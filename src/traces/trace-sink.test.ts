@@ -37,6 +37,20 @@ function fakeThread(write: (batch: readonly string[]) => Promise<number>): Trace
   return { ...handoff, encoded: true };
 }
 
+/** The writer thread as the gateway runs it: the compiled file in dist/ (`npm test` builds first). */
+const loadThread = async () =>
+  (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'traces', 'trace-writer-thread.js')).href)) as typeof import('./trace-writer-thread.js');
+
+/** What a query returns from a SQLite file, opened read-only for it. */
+function storedRows(file: string, sql: string): unknown[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(sql).all();
+  } finally {
+    db.close();
+  }
+}
+
 describe('trace sink', () => {
   it('writes in batches in the background and round-trips every field', async () => {
     const store = new SqliteStore(':memory:');
@@ -138,10 +152,6 @@ describe('trace sink', () => {
 });
 
 describe('trace sink with the writer thread', () => {
-  const loadThread = async () =>
-    // The compiled writer (`npm test` builds first): the thread runs dist/'s worker file, as the gateway does.
-    (await import(pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'traces', 'trace-writer-thread.js')).href)) as typeof import('./trace-writer-thread.js');
-
   it('a writer thread that dies loses only what it held, counted and logged, and is replaced: later traces are stored', async () => {
     const { TraceWriterThread } = await loadThread();
     const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
@@ -165,12 +175,7 @@ describe('trace sink with the writer thread', () => {
       expect(await sink.drain()).toBe(0);
       expect(sink.stats).toMatchObject({ queued: 0, written: 3, dropped: 5 });
       await writer.close();
-      const db = new Database(join(dir, 'w.db'), { readonly: true });
-      try {
-        expect(db.prepare('SELECT id FROM traces ORDER BY id').all()).toEqual([10, 11, 12].map((i) => ({ id: trace(i).id })));
-      } finally {
-        db.close();
-      }
+      expect(storedRows(join(dir, 'w.db'), 'SELECT id FROM traces ORDER BY id')).toEqual([10, 11, 12].map((i) => ({ id: trace(i).id })));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -181,27 +186,30 @@ describe('trace sink with the writer thread', () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, '');
-    const lines: string[] = [];
-    const log = createLogger('error', (l) => void lines.push(l));
-    // A store the thread cannot open: its directory would be inside a file.
-    const writer = new TraceWriterThread(`sqlite:${join(file, 'w.db')}`, { log, restartMinMs: 20, restartMaxMs: 80 });
-    const sink = new TraceSink(writer, { maxQueue: 10, batchSize: 1000, flushMs: 10, log });
-    for (let i = 0; i < 15; i++) sink.push(trace(i));
-    expect(sink.stats).toMatchObject({ queued: 10, dropped: 5 });
-    const delays = (): number[] =>
-      lines.filter((l) => l.includes('trace writer thread died')).map((l) => (JSON.parse(l) as { restart_in_ms: number }).restart_in_ms);
-    await expect.poll(delays, { timeout: 5000 }).toHaveLength(5);
-    expect(delays().slice(0, 5)).toEqual([20, 40, 80, 80, 80]);
-    expect(lines.find((l) => l.includes('trace writer thread died'))).toMatch(/ENOTDIR|EEXIST|exited/);
-    // Still nothing written and nothing more lost than the bound refused.
-    expect(sink.stats).toMatchObject({ queued: 10, dropped: 5, written: 0 });
-    expect(await sink.drain(50)).toBe(10);
-    expect(sink.stats).toMatchObject({ queued: 0, dropped: 15 });
-    await writer.close();
-    const before = delays().length;
-    await new Promise((r) => setTimeout(r, 200));
-    expect(delays()).toHaveLength(before); // closed: no more replacements
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      const lines: string[] = [];
+      const log = createLogger('error', (l) => void lines.push(l));
+      // A store the thread cannot open: its directory would be inside a file.
+      const writer = new TraceWriterThread(`sqlite:${join(file, 'w.db')}`, { log, restartMinMs: 20, restartMaxMs: 80 });
+      const sink = new TraceSink(writer, { maxQueue: 10, batchSize: 1000, flushMs: 10, log });
+      for (let i = 0; i < 15; i++) sink.push(trace(i));
+      expect(sink.stats).toMatchObject({ queued: 10, dropped: 5 });
+      const delays = (): number[] =>
+        lines.filter((l) => l.includes('trace writer thread died')).map((l) => (JSON.parse(l) as { restart_in_ms: number }).restart_in_ms);
+      await expect.poll(delays, { timeout: 5000 }).toHaveLength(5);
+      expect(delays().slice(0, 5)).toEqual([20, 40, 80, 80, 80]);
+      expect(lines.find((l) => l.includes('trace writer thread died'))).toMatch(/ENOTDIR|EEXIST|exited/);
+      // Still nothing written and nothing more lost than the bound refused.
+      expect(sink.stats).toMatchObject({ queued: 10, dropped: 5, written: 0 });
+      expect(await sink.drain(50)).toBe(10);
+      expect(sink.stats).toMatchObject({ queued: 0, dropped: 15 });
+      await writer.close();
+      const before = delays().length;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(delays()).toHaveLength(before); // closed: no more replacements
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the thread batches what it is given: one write for many hand-overs, all stored by drain()', async () => {
@@ -220,12 +228,7 @@ describe('trace sink with the writer thread', () => {
       expect(await sink.drain()).toBe(0);
       expect(sink.stats).toMatchObject({ queued: 0, queuedBytes: 0, written: 3000 });
       await writer.close();
-      const db = new Database(join(dir, 'w.db'), { readonly: true });
-      try {
-        expect(db.prepare('SELECT count(*) AS n FROM traces').get()).toEqual({ n: 3000 });
-      } finally {
-        db.close();
-      }
+      expect(storedRows(join(dir, 'w.db'), 'SELECT count(*) AS n FROM traces')).toEqual([{ n: 3000 }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -256,10 +259,7 @@ describe('trace encoding for the writer thread', () => {
   });
 
   it('stores through a writer thread exactly what a store on this thread stores', async () => {
-    // The compiled writer (`npm test` builds first): the thread runs dist/'s worker file, as the gateway does.
-    const { TraceWriterThread } = (await import(
-      pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'traces', 'trace-writer-thread.js')).href
-    )) as typeof import('./trace-writer-thread.js');
+    const { TraceWriterThread } = await loadThread();
     const dir = mkdtempSync(join(tmpdir(), 'llmops-writer-'));
     try {
       const url = `sqlite:${join(dir, 'w.db')}`;
@@ -273,14 +273,7 @@ describe('trace encoding for the writer thread', () => {
       await direct.writeTraces(sent);
       await direct.close();
       // Row for row, byte for byte (a payload that is not JSON text is stored too, though reads cannot parse it).
-      const rows = (file: string): unknown[] => {
-        const db = new Database(join(dir, file), { readonly: true });
-        try {
-          return db.prepare('SELECT * FROM traces ORDER BY id').all();
-        } finally {
-          db.close();
-        }
-      };
+      const rows = (file: string): unknown[] => storedRows(join(dir, file), 'SELECT * FROM traces ORDER BY id');
       expect(rows('w.db')).toHaveLength(sent.length);
       expect(rows('w.db')).toEqual(rows('direct.db'));
     } finally {

@@ -13,8 +13,7 @@
  */
 import type { Logger } from '../logger.js';
 import { encodeTrace } from '../store/trace-columns.js';
-import type { Store, TraceRecord } from '../store/types.js';
-import type { RejectedTrace } from '../store/types.js';
+import type { RejectedTrace, Store, TraceRecord } from '../store/types.js';
 import { BatchWriter, type BatchReport, type BatchWriterOptions } from './batch-writer.js';
 
 /**
@@ -92,16 +91,17 @@ export class TraceSink {
   readonly stats: TraceSinkStats = { queued: 0, queuedBytes: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 };
   private readonly thread: TraceWriter | undefined;
   private readonly local: TraceHandoff<TraceRecord> | undefined;
+  /** Whichever of the two is in use, for what does not depend on the item type. */
+  private readonly handoff: Omit<TraceHandoff<unknown>, 'add'>;
 
   /** `writer`: a writer thread ({@link TraceWriter}), or a store written to on this thread. */
   constructor(
     writer: TraceWriter | StoreLike,
     private readonly opts: TraceSinkOptions,
   ) {
-    if ('encoded' in writer) this.thread = writer;
-    else this.local = inProcess(writer);
-    const handoffOpts = { batchSize: opts.batchSize, flushMs: opts.flushMs, maxBackoffMs: opts.maxBackoffMs };
-    (this.thread ?? this.local)!.start((r) => this.onReport(r), handoffOpts);
+    if ('encoded' in writer) this.handoff = this.thread = writer;
+    else this.handoff = this.local = inProcess(writer);
+    this.handoff.start((r) => this.onReport(r), { batchSize: opts.batchSize, flushMs: opts.flushMs, maxBackoffMs: opts.maxBackoffMs });
   }
 
   /** Queues a trace; never blocks, never throws. */
@@ -137,7 +137,7 @@ export class TraceSink {
     this.stats.queuedBytes += size;
     if (encoded !== undefined) this.thread!.add(encoded, size);
     else this.local!.add(t, size);
-    if (this.closed) (this.thread ?? this.local)!.flush();
+    if (this.closed) this.handoff.flush();
   }
 
   private onReport(r: HandoffReport): void {
@@ -185,8 +185,7 @@ export class TraceSink {
    */
   async drain(timeoutMs = 30_000): Promise<number> {
     this.closed = true;
-    const writer = (this.thread ?? this.local)!;
-    writer.flush();
+    this.handoff.flush();
     const deadline = Date.now() + timeoutMs;
     while (this.stats.queued > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -200,7 +199,7 @@ export class TraceSink {
     }
     const lost = this.stats.queued;
     if (lost > 0) {
-      writer.stop();
+      this.handoff.stop();
       this.stats.dropped += lost;
       this.stats.queued = 0;
       this.stats.queuedBytes = 0;
