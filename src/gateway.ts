@@ -12,6 +12,7 @@ import { reviewApi } from './api/review-api.js';
 import { builtinDetectors } from './guards/detectors.js';
 import { GuardrailEngine } from './guards/policy/engine.js';
 import { ReviewQueue } from './guards/review/review-queue.js';
+import { IdGenerator } from './ids.js';
 import { KeyService } from './keys/key-service.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildPipeline } from './pipeline/index.js';
@@ -113,13 +114,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const review = config.guardrails ? new ReviewQueue(store, config.guardrails.review, log, opts.random) : undefined;
   const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment, cache, limits, guardrails, review });
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
-  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })] });
+  const ids = new IdGenerator();
+  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, ids, plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })] });
 
   const retention = startRetention(store, config.traces.retention_days, log);
 
   let starting: Promise<void> | undefined;
   const ready = (): Promise<void> => {
-    starting ??= migrateAtStart(store).catch((err: unknown) => {
+    starting ??= migrateAtStart(store, ids).catch((err: unknown) => {
       starting = undefined; // a later call tries again
       throw err;
     });
@@ -190,8 +192,11 @@ function openStoreAtStart(url: string, log: Logger): Store {
   }
 }
 
-/** Migrates the store explicitly at start: unreachable and failed migrations are told apart. */
-async function migrateAtStart(store: Store): Promise<void> {
+/**
+ * Migrates the store explicitly at start (unreachable and failed migrations are told apart)
+ * and takes this instance's number for its call ids.
+ */
+async function migrateAtStart(store: Store, ids: IdGenerator): Promise<void> {
   try {
     await store.ping();
   } catch (err) {
@@ -201,6 +206,11 @@ async function migrateAtStart(store: Store): Promise<void> {
     await store.migrate();
   } catch (err) {
     throw new StoreStartError(classifyStoreError(err) === 'transient' ? 'unreachable' : 'migration_failed', store.kind, err);
+  }
+  try {
+    ids.setInstance(await store.claimInstanceNumber());
+  } catch (err) {
+    throw new StoreStartError('unreachable', store.kind, err);
   }
 }
 

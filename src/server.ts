@@ -3,7 +3,6 @@
  * request/reply to the pipeline's framework-free {@link HttpExchange}. Inference routes
  * hijack the reply and write the raw response, so streams go out without buffering.
  */
-import { randomFillSync } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -12,6 +11,7 @@ import { registerQueryApi } from './api/query-api.js';
 import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
 import { openAIChat } from './inbound/openai-chat.js';
+import type { IdGenerator } from './ids.js';
 import { openAIEmbeddings } from './inbound/openai-embeddings.js';
 import type { InboundFormat } from './inbound/types.js';
 import { parseBody } from './inbound/validation.js';
@@ -33,6 +33,8 @@ export interface ServerDeps {
   store: Store;
   sink: TraceSink;
   log: Logger;
+  /** Call and trace ids (time-ordered: see ids.ts). */
+  ids: IdGenerator;
   /** Route plugins from other modules (OTLP ingest, /metrics), each in its own encapsulated context. */
   plugins?: readonly FastifyPluginAsync[];
 }
@@ -44,36 +46,10 @@ const TRACE_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
 
 /**
- * Random hex ids from a pool of random bytes refilled 4 KiB at a time: one flat string per
- * id (randomUUID builds its 36 characters by concatenation, and the dashes then had to go).
- */
-const idPool = Buffer.alloc(4096);
-let idPoolAt = idPool.length;
-
-function randomHex(bytes: number): string {
-  if (idPoolAt + bytes > idPool.length) {
-    randomFillSync(idPool);
-    idPoolAt = 0;
-  }
-  idPoolAt += bytes;
-  return idPool.toString('hex', idPoolAt - bytes, idPoolAt);
-}
-
-/** 128 random bits as 32 hex digits. */
-function newTraceId(): string {
-  return randomHex(16);
-}
-
-/** A span id: 64 bits as 16 hex digits. */
-function newSpanId(): string {
-  return randomHex(8);
-}
-
-/**
  * The trace a call joins: `x-llmops-trace-id`, else the W3C `traceparent` trace id, else a
  * new one; and the caller's span id from `traceparent` as the call's parent.
  */
-export function traceContextFor(headers: FastifyRequest['headers']): { traceId: string; parentId: string | null } {
+export function traceContextFor(headers: FastifyRequest['headers'], ids: IdGenerator): { traceId: string; parentId: string | null } {
   let parentId: string | null = null;
   let fromParent: string | undefined;
   const tp = headers.traceparent;
@@ -86,7 +62,7 @@ export function traceContextFor(headers: FastifyRequest['headers']): { traceId: 
   }
   const given = headers['x-llmops-trace-id'];
   if (typeof given === 'string' && TRACE_ID_HEADER.test(given)) return { traceId: given, parentId };
-  return { traceId: fromParent ?? newTraceId(), parentId };
+  return { traceId: fromParent ?? ids.traceId(), parentId };
 }
 
 function exchange(req: FastifyRequest, res: ServerResponse, cancel: Cancellation): HttpExchange {
@@ -201,9 +177,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     res.on('close', () => {
       if (!res.writableFinished) cancel.cancel();
     });
-    const { traceId, parentId } = traceContextFor(req.headers);
+    const { traceId, parentId } = traceContextFor(req.headers, deps.ids);
     const ctx: RequestContext = {
-      callId: newSpanId(),
+      callId: deps.ids.callId(),
       traceId,
       parentId,
       startedAt: Date.now(),

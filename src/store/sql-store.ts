@@ -181,6 +181,14 @@ export abstract class SqlStore implements Store {
     this.log.error('store: traces refused by the database were skipped', { count: rejected.length, total: this.rejectedTraces, first: rejected[0] });
   }
 
+  async claimInstanceNumber(): Promise<number> {
+    const r = await this.one({
+      sql: "INSERT INTO counters (name, value) VALUES ('instance', 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+      args: [],
+    });
+    return Number(r?.value);
+  }
+
   protected async one(q: Sql): Promise<Row | undefined> {
     return (await this.all(q))[0];
   }

@@ -310,6 +310,11 @@ export interface Store {
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   /**
+   * A number no other gateway sharing this store took recently (1, 2, 3, … in the order
+   * they started): the instance part of the call ids it makes (see `ids.ts`).
+   */
+  claimInstanceNumber(): Promise<number>;
+  /**
    * Stores a batch, idempotently (rows already stored are skipped). Throws when the whole
    * batch should be retried later (store unreachable, busy, or an unexpected error: see
    * `classifyStoreError`). A row whose values the database refuses (a constraint, an

@@ -585,5 +585,16 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         await stores[1]!.ping();
       });
     });
+
+    describe('instance numbers', () => {
+      it('gives every gateway on one database its own number, also when they start at once', async () => {
+        const stores = await opts.newSiblingStores(3);
+        open.push(...stores);
+        await Promise.all(stores.map((s) => s.migrate()));
+        const claimed = await Promise.all([...stores, ...stores].map((s) => s.claimInstanceNumber()));
+        expect([...claimed].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(await stores[0]!.claimInstanceNumber()).toBe(7);
+      });
+    });
   });
 }

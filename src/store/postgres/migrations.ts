@@ -164,4 +164,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE INDEX traces_user ON traces (hour, user_id, started_at, id) WHERE user_id IS NOT NULL;
    CREATE INDEX traces_feature ON traces (hour, feature, started_at, id) WHERE feature IS NOT NULL;
    CREATE INDEX traces_session ON traces (hour, session_id, started_at, id) WHERE session_id IS NOT NULL;`,
+  // Named counters; 'instance' numbers the gateways that share the store (call ids, ids.ts).
+  `CREATE TABLE counters (name text PRIMARY KEY, value bigint NOT NULL)`,
 ];

@@ -235,5 +235,7 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
      CREATE INDEX traces_user ON traces (hour, user_id, started_at, id) WHERE user_id IS NOT NULL;
      CREATE INDEX traces_feature ON traces (hour, feature, started_at, id) WHERE feature IS NOT NULL;
      CREATE INDEX traces_session ON traces (hour, session_id, started_at, id) WHERE session_id IS NOT NULL;`,
+    // Named counters; 'instance' numbers the gateways that share the store (call ids, ids.ts).
+    `CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
   ];
 }
