@@ -153,6 +153,40 @@ describe('bad input', () => {
     expect((await errorOf(res)).code).toBe('request_too_large');
   });
 
+  it('rejects a chunked body (no Content-Length) over the limit with 413 once it passes the limit', async () => {
+    const chunk = new TextEncoder().encode(`{"model":"demo","messages":[{"role":"user","content":"${'y'.repeat(16 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent++ < 8) c.enqueue(chunk);
+        else c.close();
+      },
+    });
+    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: admin(), body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).message).toContain(String(64 * 1024));
+  });
+
+  it('serves inference paths with a query string, and through app.inject() (Fastify\'s routes) alike', async () => {
+    const res = await fetch(`${t.url}/v1/chat/completions?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: admin(),
+      body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    const viaInject = await t.gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: admin(), payload: { model: 'demo', messages: [{ role: 'user', content: 'hi' }] } });
+    expect(viaInject.statusCode).toBe(200);
+    expect((viaInject.json() as { choices: unknown[] }).choices).toHaveLength(1);
+    expect(viaInject.headers['x-llmops-trace-id']).toMatch(/^[\da-f]{32}$/);
+    const badJson = await t.gw.app.inject({ method: 'POST', url: '/v1/messages', headers: admin(), payload: '{"model":' });
+    expect(badJson.statusCode).toBe(400);
+    // The Anthropic route answers in Anthropic's error shape on both paths.
+    expect(badJson.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    const direct = await fetch(`${t.url}/v1/messages`, { method: 'POST', headers: admin(), body: '{"model":' });
+    expect(direct.status).toBe(400);
+    expect(await direct.json()).toEqual(badJson.json());
+  });
+
   it('rejects a bad x-llmops-metadata header', async () => {
     const res = await chatWith(t.adminKey, undefined, { 'x-llmops-metadata': 'not json' });
     expect(res.status).toBe(400);
