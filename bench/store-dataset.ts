@@ -6,6 +6,7 @@
  * anchor; the last 24 hours hold a larger share, as live traffic does.
  */
 import type { FeedbackRecord, TraceRecord } from '../src/store/types.js';
+import { IdGenerator } from '../src/ids.js';
 import { mulberry32 } from '../src/prng.js';
 
 export interface DatasetSpec {
@@ -41,13 +42,6 @@ const WORDS =
 
 const rng = mulberry32;
 
-/** `words` random 32-bit words as hex. */
-function hex(r: () => number, words: number): string {
-  let s = '';
-  for (let i = 0; i < words; i++) s += Math.floor(r() * 2 ** 32).toString(16).padStart(8, '0');
-  return s;
-}
-
 /** Ready-made payload texts (JSON), so generating a trace costs little next to storing it. */
 function payloads(r: () => number): { inputs: string[]; outputs: string[] } {
   const sentence = (n: number): string => Array.from({ length: n }, () => WORDS[Math.floor(r() * WORDS.length)]).join(' ');
@@ -82,6 +76,8 @@ export function* generateTraces(spec: DatasetSpec): Generator<TraceRecord> {
   const oldCount = Math.round(spec.traces * (1 - spec.lastDayShare));
   const newCount = spec.traces - oldCount;
   let traceId = '';
+  let clock = start;
+  const ids = new IdGenerator(1, () => clock);
   for (let i = 0; i < spec.traces; i++) {
     const startedAt =
       i < oldCount
@@ -108,10 +104,11 @@ export function* generateTraces(spec: DatasetSpec): Generator<TraceRecord> {
     const costOut = known ? (outputTokens * m.outPrice!) / 1e6 : 0;
     const user = Math.floor(r() * r() * 500);
     const feature = FEATURES[Math.floor(r() * r() * FEATURES.length)]!;
-    // Random like the gateway's call ids (8 bytes) and W3C trace ids (16 bytes); every other call starts a trace.
-    if (i % 2 === 0) traceId = hex(r, 4);
+    // Made as the gateway makes them (time-ordered, see src/ids.ts); every other call starts a trace.
+    clock = startedAt;
+    if (i % 2 === 0) traceId = ids.traceId();
     yield {
-      id: hex(r, 2),
+      id: ids.callId(),
       trace_id: traceId,
       parent_id: null,
       kind: 'llm',
