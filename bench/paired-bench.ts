@@ -7,11 +7,13 @@
  * thread, its trace writer thread and the rest (V8's GC helpers, libuv), latency, peak RSS.
  * The medians over the rounds are what to compare; a single round means little here.
  *
- * Usage: node dist/bench/paired-bench.js [--a DIR] [--b DIR] [--a-flags '...'] [--b-flags '...']
+ * Usage: node dist/bench/paired-bench.js [--a DIR] [--b DIR] [--a-flags=FLAGS] [--b-flags=FLAGS]
  *   [--a-store JSON] [--b-store JSON] [--rounds N] [--seconds N] [--model bench|bench-delayed|bench-cached]
  *   [--connections N] [--json]
  * DIR is a checkout with `dist/` built (default: this one for both). `bench-delayed` is the
  * mock answering in 20 ms; `bench-cached` answers from the exact cache after the first call.
+ * Node flags go after `=` (`--b-flags=--max-semi-space-size=8`): a value that starts with
+ * `--` is otherwise read as an option of its own.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
