@@ -109,6 +109,14 @@ function sendError(reply: FastifyReply, err: LlmopsError, inbound?: InboundForma
   void reply.code(err.status).type('application/json').send(body);
 }
 
+/** An error answered on the raw response, in the inbound format's shape (OpenAI's for other routes). */
+function writeError(res: ServerResponse, err: LlmopsError, inbound: InboundFormat | undefined, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = inbound ? inbound.errorBody(err) : JSON.stringify(toOpenAIErrorBody(err));
+  res.writeHead(err.status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 function bodyTooLarge(limit: number): LlmopsError {
   return new LlmopsError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 }
@@ -189,35 +197,34 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     ['/v1/embeddings', openAIEmbeddings],
     ['/v1/messages', anthropicMessages],
   ]);
-  /** Set when the server starts closing: from then on Fastify answers everything (503). */
+  /** Set when the server starts closing: from then on every call gets 503 `service_shutting_down`. */
   let closing = false;
   const app = Fastify({
     logger: false,
     bodyLimit: deps.bodyLimit,
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
-    // Inference calls (POST to one of the three paths) go straight to the pipeline; the
-    // rest, and every call once closing, to Fastify. app.inject() reaches Fastify's routes
-    // for the inference paths too: both ways end in serveInference.
+    return503OnClosing: false,
+    // Inference calls (POST to one of the three paths) go straight to the pipeline, the rest
+    // to Fastify. app.inject() reaches Fastify's routes for the inference paths too: both
+    // ways end in serveInference.
     serverFactory: (fastifyHandler) => {
       const server = createServer((req, res) => {
         const url = req.url ?? '';
         const q = url.indexOf('?');
-        const inbound = req.method === 'POST' && !closing ? inboundByPath.get(q < 0 ? url : url.slice(0, q)) : undefined;
+        const inbound = req.method === 'POST' ? inboundByPath.get(q < 0 ? url : url.slice(0, q)) : undefined;
+        if (closing) {
+          // A call on a kept-alive connection after close() began: in the shape its client reads.
+          const err = new LlmopsError('service_shutting_down', 'The gateway is shutting down; send the request again (to another instance).');
+          writeError(res, err, inbound, { connection: 'close' });
+          return;
+        }
         if (!inbound) {
           fastifyHandler(req, res);
           return;
         }
         readJsonBody(req, deps.bodyLimit, (err, body, text) => {
-          if (err) {
-            if (!res.headersSent) {
-              const errBody = inbound.errorBody(err);
-              res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(errBody) });
-              res.end(errBody);
-            }
-            return;
-          }
-          void serveInference(inbound, req.headers, body, text, res);
+          if (err) writeError(res, err, inbound);
+          else void serveInference(inbound, req.headers, body, text, res);
         });
       });
       // As Fastify sets up a server of its own.
