@@ -121,6 +121,10 @@ function bodyTooLarge(limit: number): LlmopsError {
   return new LlmopsError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 }
 
+function contentLengthMismatch(): LlmopsError {
+  return new LlmopsError('invalid_request', 'The Content-Length header does not match the body.');
+}
+
 /** A body's text as JSON: undefined for an empty body (endpoints that need one say so). */
 function parseJsonBody(text: string): unknown {
   if (!/\S/.test(text)) return undefined;
@@ -164,7 +168,7 @@ function readJsonBody(req: IncomingMessage, limit: number, done: (err: LlmopsErr
   req.on('end', () => {
     if (failed) return;
     if (expected >= 0 && size !== expected) {
-      done(new LlmopsError('invalid_request', 'The Content-Length header does not match the body.'));
+      done(contentLengthMismatch());
       return;
     }
     const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
@@ -257,9 +261,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const code = (error as { code?: unknown }).code;
     let err: LlmopsError;
     if (error instanceof LlmopsError) err = error;
-    else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') err = bodyTooLarge(deps.bodyLimit); else if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      err = new LlmopsError('invalid_request', 'The Content-Length header does not match the body.');
-    } else {
+    else if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') err = bodyTooLarge(deps.bodyLimit);
+    else if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') err = contentLengthMismatch();
+    else {
       err = asLlmopsError(error);
       log.error('unhandled error in HTTP layer', { url: req.url, err: error });
     }
