@@ -115,7 +115,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment, cache, limits, guardrails, review });
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
   const ids = new IdGenerator();
-  const app = buildServer({ bodyLimit: config.server.body_limit, pipeline, keys, router, store, sink, log, ids, plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })] });
+  const app = buildServer({ bodyLimit: config.server.body_limit, requestTimeoutMs: config.server.request_timeout_ms, pipeline, keys, router, store, sink, log, ids, plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })] });
 
   const retention = startRetention(store, config.traces.retention_days, log);
 

@@ -29,6 +29,8 @@ import type { TraceSink } from './traces/trace-sink.js';
 
 export interface ServerDeps {
   bodyLimit: number;
+  /** `server.request_timeout_ms`: the longest a client may take to send a request (0: no limit). */
+  requestTimeoutMs?: number;
   pipeline: (ctx: RequestContext) => Promise<void>;
   keys: KeyService;
   router: ModelRouter;
@@ -212,7 +214,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // to Fastify. app.inject() reaches Fastify's routes for the inference paths too: both
     // ways end in serveInference.
     serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => {
+      const requestTimeout = deps.requestTimeoutMs ?? 0;
+      // Node checks the request timeout on an interval (30 s by default); a shorter timeout
+      // is checked more often so that it holds within a quarter of itself.
+      const connectionsCheckingInterval = requestTimeout > 0 ? Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) : 30_000;
+      const server = createServer({ requestTimeout, connectionsCheckingInterval }, (req, res) => {
         const url = req.url ?? '';
         const q = url.indexOf('?');
         const inbound = req.method === 'POST' ? inboundByPath.get(q < 0 ? url : url.slice(0, q)) : undefined;
@@ -231,10 +237,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           else void serveInference(inbound, req.headers, body, text, res);
         });
       });
-      // As Fastify sets up a server of its own.
       server.keepAliveTimeout = 65_000;
-      server.requestTimeout = 0;
-      server.setTimeout(0);
+      server.setTimeout(0); // no idle-socket timeout while an answer streams (as Fastify's own server)
       return server;
     },
   });

@@ -222,6 +222,12 @@ export const ServerSchema = z.strictObject({
   body_limit: ByteSize.default(10 * 1024 * 1024),
   /** How long SIGTERM waits for in-flight requests before draining traces and exiting. */
   shutdown_grace_ms: z.number().int().min(0).default(10_000),
+  /**
+   * The longest a client may take to send a whole request, headers and body (a slow sender
+   * holds a connection open): past it, HTTP 408 and the connection is closed. The answer's
+   * time does not count. 0: no limit (behind a proxy that enforces one).
+   */
+  request_timeout_ms: z.number().int().min(0).default(300_000),
   log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
    * `llmops serve`: how far (in %) the JS heap may grow past what the last full GC left

@@ -1,8 +1,10 @@
 /**
- * Shutdown as a client on a kept-alive connection sees it: a call in flight when the
- * gateway starts closing finishes, and a call that arrives after that gets 503
+ * Connections as a client sees them. Shutdown: a call in flight when the gateway starts
+ * closing finishes, and a call that arrives after that on a kept-alive connection gets 503
  * `service_shutting_down` in its API's error shape with `Connection: close`, never a body in
- * some other shape (bug: every call got Fastify's own 503 body).
+ * some other shape (bug: every call got Fastify's own 503 body). Slow senders: a client that
+ * takes longer than `server.request_timeout_ms` to send its request gets 408 and loses the
+ * connection; a slow answer does not count.
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -75,5 +77,41 @@ describe('shutdown', () => {
     expect(refused?.headers.connection).toBe('close');
     expect(refused?.headers['content-type']).toContain('application/json');
     expect(shape(JSON.parse(refused!.body) as unknown)).toBe(expected);
+  });
+});
+
+describe('request timeout', () => {
+  it('answers 408 and closes the connection of a client that sends its body too slowly; a slow upstream is fine', async () => {
+    const t = await startTestGateway({
+      server: { request_timeout_ms: 600 },
+      providers: { demo: { latency_ms: 1000 } },
+      models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } },
+    });
+    try {
+      const { port } = new URL(t.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      let raw = '';
+      socket.on('data', (d: Buffer) => (raw += d.toString()));
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const started = Date.now();
+      const body = JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] });
+      // Headers and half the body; the rest never comes.
+      socket.write(request('/v1/chat/completions', body).slice(0, -Math.floor(body.length / 2)));
+      const at = await closed;
+      expect(raw).toMatch(/^HTTP\/1\.1 408 /);
+      expect(at - started).toBeGreaterThanOrEqual(550);
+      expect(at - started).toBeLessThan(3000);
+
+      // The answer takes 1 s, longer than the request timeout: only receiving the request counts.
+      const res = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await t.close();
+    }
   });
 });
