@@ -25,6 +25,12 @@ export const ERRORS = {
   invalid_request: { status: 400, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   request_too_large: { status: 413, type: 'invalid_request_error' },
+  /** The client took longer than `server.request_timeout_ms` to send its request. */
+  request_timeout: { status: 408, type: 'invalid_request_error' },
+  /** The request's headers are over Node's limit (16 KiB by default, `--max-http-header-size`). */
+  request_headers_too_large: { status: 431, type: 'invalid_request_error' },
+  /** Not an HTTP request Node could parse. */
+  malformed_http: { status: 400, type: 'invalid_request_error' },
   unsupported_parameter: { status: 400, type: 'invalid_request_error' },
   missing_api_key: { status: 401, type: 'authentication_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },

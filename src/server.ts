@@ -5,7 +5,8 @@
  * buffering); every other route, and the inference routes under `app.inject()`, go
  * through Fastify.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
@@ -119,6 +120,28 @@ function writeError(res: ServerResponse, err: LlmopsError, inbound: InboundForma
   res.end(body);
 }
 
+/**
+ * Errors Node's HTTP parser meets before there is a request (a client too slow to send one,
+ * headers over the limit, bytes that are not HTTP), answered in the OpenAI error shape on the
+ * socket, which then closes (as Node and Fastify do, but in our shape).
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new LlmopsError('request_timeout', 'The request was not received in time (server.request_timeout_ms).')
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? new LlmopsError('request_headers_too_large', 'The request headers are larger than the server accepts.')
+        : new LlmopsError('malformed_http', `The request is not valid HTTP/1.1${err.code ? ` (${err.code})` : ''}.`);
+  const body = JSON.stringify(toOpenAIErrorBody(e));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 function bodyTooLarge(limit: number): LlmopsError {
   return new LlmopsError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 }
@@ -210,6 +233,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit,
     forceCloseConnections: 'idle',
     return503OnClosing: false,
+    clientErrorHandler: answerClientError,
     // Inference calls (POST to one of the three paths) go straight to the pipeline, the rest
     // to Fastify. app.inject() reaches Fastify's routes for the inference paths too: both
     // ways end in serveInference.

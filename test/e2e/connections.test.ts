@@ -4,7 +4,8 @@
  * `service_shutting_down` in its API's error shape with `Connection: close`, never a body in
  * some other shape (bug: every call got Fastify's own 503 body). Slow senders: a client that
  * takes longer than `server.request_timeout_ms` to send its request gets 408 and loses the
- * connection; a slow answer does not count.
+ * connection; a slow answer does not count. Bytes that are not HTTP, and headers over Node's
+ * limit, are answered in the OpenAI error shape too (were Fastify's own bodies).
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +101,7 @@ describe('request timeout', () => {
       socket.write(request('/v1/chat/completions', body).slice(0, -Math.floor(body.length / 2)));
       const at = await closed;
       expect(raw).toMatch(/^HTTP\/1\.1 408 /);
+      expect(responses(raw)[0]?.body).toContain('"code":"request_timeout"');
       expect(at - started).toBeGreaterThanOrEqual(550);
       expect(at - started).toBeLessThan(3000);
 
@@ -110,6 +112,39 @@ describe('request timeout', () => {
         body,
       });
       expect(res.status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('requests that are not HTTP', () => {
+  /** Sends raw bytes on a new connection and returns all that comes back before it closes. */
+  async function exchangeRaw(url: string, bytes: string): Promise<string> {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    let raw = '';
+    socket.on('data', (d: Buffer) => (raw += d.toString()));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(bytes);
+    await closed;
+    return raw;
+  }
+
+  it('answers garbage and oversized headers in the OpenAI error shape, then closes', async () => {
+    const t = await startTestGateway({ providers: { demo: {} }, models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } } });
+    try {
+      const garbage = responses(await exchangeRaw(t.url, 'HELLO THERE\r\n\r\n'));
+      expect(garbage[0]?.status).toBe(400);
+      expect(garbage[0]?.headers.connection).toBe('close');
+      expect(JSON.parse(garbage[0]!.body)).toMatchObject({ error: { code: 'malformed_http', type: 'invalid_request_error' } });
+
+      const huge = responses(await exchangeRaw(t.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`));
+      expect(huge[0]?.status).toBe(431);
+      expect(JSON.parse(huge[0]!.body)).toMatchObject({ error: { code: 'request_headers_too_large' } });
+
+      // And the gateway goes on serving.
+      expect((await fetch(`${t.url}/health`)).status).toBe(200);
     } finally {
       await t.close();
     }
