@@ -257,7 +257,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           return;
         }
         readJsonBody(req, deps.bodyLimit, (err, body, text) => {
-          if (err) writeError(res, err, inbound);
+          // Over the limit, the rest of the body is still coming: close the connection rather
+          // than read it all to keep the connection alive.
+          if (err) writeError(res, err, inbound, err.code === 'request_too_large' ? { connection: 'close' } : {});
           else void serveInference(inbound, req.headers, body, text, res);
         });
       });

@@ -164,6 +164,8 @@ describe('bad input', () => {
     });
     const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: admin(), body, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
+    // The rest of the body is not read: the connection closes instead.
+    expect(res.headers.get('connection')).toBe('close');
     expect((await errorOf(res)).message).toContain(String(64 * 1024));
   });
 
