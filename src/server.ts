@@ -80,9 +80,7 @@ function exchange(headers: IncomingHttpHeaders, body: unknown, rawBody: string |
       return res.headersSent;
     },
     sendJson(status, body, headers) {
-      if (res.destroyed) return;
-      res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
+      writeJson(res, status, body, headers);
     },
     startStream(headers) {
       res.writeHead(200, headers);
@@ -112,12 +110,23 @@ function sendError(reply: FastifyReply, err: LlmopsError, inbound?: InboundForma
   void reply.code(err.status).type('application/json').send(body);
 }
 
+/** A whole JSON answer on the raw response (nothing when the client is gone). */
+function writeJson(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 /** An error answered on the raw response, in the inbound format's shape (OpenAI's for other routes). */
 function writeError(res: ServerResponse, err: LlmopsError, inbound: InboundFormat | undefined, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = inbound ? inbound.errorBody(err) : JSON.stringify(toOpenAIErrorBody(err));
-  res.writeHead(err.status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  if (res.headersSent) return;
+  writeJson(res, err.status, inbound ? inbound.errorBody(err) : JSON.stringify(toOpenAIErrorBody(err)), headers);
+}
+
+/** A request URL's path, without its query string. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }
 
 /**
@@ -163,7 +172,7 @@ function parseJsonBody(text: string): unknown {
 /**
  * Reads an inference request's body straight off node:http, with the limit and errors that
  * Fastify's parser gives every other route: the hot path skips Fastify's routing, its
- * request/reply objects and its content-type parsing (about 7 µs a call). `done` is not
+ * request/reply objects and its content-type parsing (about 5 µs a call in paired runs). `done` is not
  * called when the client goes away before the body is in.
  */
 function readJsonBody(req: IncomingMessage, limit: number, done: (err: LlmopsError | null, body?: unknown, text?: string) => void): void {
@@ -243,9 +252,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       // is checked more often so that it holds within a quarter of itself.
       const connectionsCheckingInterval = requestTimeout > 0 ? Math.min(30_000, Math.max(100, Math.floor(requestTimeout / 4))) : 30_000;
       const server = createServer({ requestTimeout, connectionsCheckingInterval }, (req, res) => {
-        const url = req.url ?? '';
-        const q = url.indexOf('?');
-        const inbound = req.method === 'POST' ? inboundByPath.get(q < 0 ? url : url.slice(0, q)) : undefined;
+        const inbound = req.method === 'POST' ? inboundByPath.get(pathOf(req.url ?? '')) : undefined;
         if (closing) {
           // A call on a kept-alive connection after close() began: in the shape its client reads.
           const err = new LlmopsError('service_shutting_down', 'The gateway is shutting down; send the request again (to another instance).');
@@ -297,11 +304,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       err = asLlmopsError(error);
       log.error('unhandled error in HTTP layer', { url: req.url, err: error });
     }
-    sendError(reply, err, inboundByPath.get(req.url.split('?')[0] ?? ''));
+    sendError(reply, err, inboundByPath.get(pathOf(req.url)));
   });
 
   app.setNotFoundHandler((req, reply) => {
-    sendError(reply, new LlmopsError('not_found', `Unknown endpoint: ${req.method} ${req.url.split('?')[0]}`));
+    sendError(reply, new LlmopsError('not_found', `Unknown endpoint: ${req.method} ${pathOf(req.url)}`));
   });
 
   /** One inference call, from its parsed body to the last byte of its answer. */

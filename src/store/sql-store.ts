@@ -186,7 +186,9 @@ export abstract class SqlStore implements Store {
       sql: "INSERT INTO counters (name, value) VALUES ('instance', 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
       args: [],
     });
-    return Number(r?.value);
+    const n = Number(r?.value);
+    if (!Number.isSafeInteger(n)) throw new Error(`store: claiming an instance number returned ${String(r?.value)}`);
+    return n;
   }
 
   protected async one(q: Sql): Promise<Row | undefined> {

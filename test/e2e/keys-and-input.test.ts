@@ -212,6 +212,22 @@ describe('bad input', () => {
     expect(await (await fetch(`${t.url}/ready`)).json()).toMatchObject({ status: 'ready' });
   });
 
+  it('gives calls time-ordered ids: the call id carries the instance number the store gave this gateway', async () => {
+    const before = Date.now();
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await chatWith(t.adminKey)).headers.get('x-llmops-trace-id')!);
+    await expect.poll(async () => (await Promise.all(ids.map((id) => t.gw.store.getTraceCalls(id)))).flat().length).toBe(2);
+    const calls = (await Promise.all(ids.map((id) => t.gw.store.getTraceCalls(id)))).flat();
+    // A fresh store: this gateway is its first instance.
+    for (const c of calls) expect(c.id).toMatch(/^[\da-f]{8}001[\da-f]{5}$/);
+    expect(calls[1]!.id > calls[0]!.id).toBe(true);
+    for (const id of ids) {
+      expect(id).toMatch(/^[\da-f]{32}$/);
+      expect(parseInt(id.slice(0, 12), 16)).toBeGreaterThanOrEqual(before);
+      expect(parseInt(id.slice(0, 12), 16)).toBeLessThanOrEqual(Date.now());
+    }
+  });
+
   it('reads tags from headers and the body into the trace', async () => {
     const res = await chatWith(
       t.adminKey,
