@@ -32,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { renderTable } from '../src/table.js';
+import { CLK_TCK, hasTaskset, procCpuTicks, procStatusKb } from './proc-stats.js';
 import type { LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
 
 // ---------------------------------------------------------------------------------------
@@ -162,7 +163,6 @@ const FOREIGN_CPU_WARN_PCT = 15;
 
 const TARGETS = { saturationRps: 8000, addedP50C1Ms: 0.2, addedP99C32Ms: 2, rssMb: 150, cacheHitRps: 15000 } as const;
 
-const hasTaskset = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const ncpu = availableParallelism();
 /**
  * CPU placement. In both pinned modes the load generator and the mock upstream (the harness)
@@ -185,12 +185,6 @@ const HARNESS_CPUS = String(ncpu - 1);
 // Children inherit this process's affinity, so under `shared` the gateway is given every CPU explicitly.
 const GATEWAY_CPUS: string | null = pinMode === 'strict' ? (ncpu > 2 ? `0-${ncpu - 2}` : '0') : pinMode === 'shared' ? `0-${ncpu - 1}` : null;
 const OTHER_CPUS: string | null = pin ? HARNESS_CPUS : null;
-
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const n = Number(r.stdout?.trim());
-  return Number.isFinite(n) && n > 0 ? n : 100;
-})();
 
 // ---------------------------------------------------------------------------------------
 // Child processes: always killed on exit
@@ -279,26 +273,6 @@ function waitExit(cp: ChildProcess, timeoutMs: number): Promise<boolean> {
 
 // ---------------------------------------------------------------------------------------
 // /proc sampling
-
-function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime + stime of a process (all its threads), or of one thread with `tid`, in clock ticks. */
-function procCpuTicks(pid: number, tid?: number): number | undefined {
-  try {
-    const s = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Busy and total ticks of the whole machine. */
 function machineTicks(): { busy: number; total: number } {

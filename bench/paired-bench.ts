@@ -16,13 +16,14 @@
  * `--` is otherwise read as an option of its own.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { renderTable } from '../src/table.js';
+import { CLK_TCK, hasTaskset, procStatusKb, procThreads } from './proc-stats.js';
 import type { PhaseResult } from './protocol.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -47,14 +48,6 @@ const { values: flags } = parseArgs({
 
 const ROUNDS = Math.max(1, Number(flags.rounds));
 const SECONDS = Math.max(0.5, Number(flags.seconds));
-const HAS_TASKSET = (() => {
-  try {
-    return readdirSync('/usr/bin').includes('taskset');
-  } catch {
-    return false;
-  }
-})();
-const CLK_TCK_US = 10_000; // Linux USER_HZ is 100
 
 const children: ChildProcess[] = [];
 const cleanup = (): void => {
@@ -64,7 +57,7 @@ process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
 function startOn(cpu: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args];
+  const [cmd, argv] = hasTaskset ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args];
   const cp = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(cp);
   return cp;
@@ -88,7 +81,7 @@ interface Side {
   key: string;
   pid: number;
   tmp: string;
-  writerTid: string | undefined;
+  writerTid: number | undefined;
   rounds: RoundResult[];
 }
 
@@ -102,33 +95,15 @@ interface RoundResult {
   p99: number;
 }
 
-/** CPU ticks per thread of a process: the event-loop thread's id is the process id. */
-function threadTicks(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, Number(f[11]) + Number(f[12]));
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
 /** The trace writer thread: the one thread that runs at nice 10 while it keeps up (see trace-writer-thread.ts). */
-function writerThread(pid: number): string | undefined {
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    if (Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[16]) > 0) return tid;
-  }
+function writerThread(pid: number): number | undefined {
+  for (const [tid, t] of procThreads(pid)) if (t.nice > 0) return tid;
   return undefined;
 }
 
 function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : Number.NaN;
+  const kb = procStatusKb(pid, 'VmHWM');
+  return kb === undefined ? Number.NaN : Math.round(kb / 102.4) / 10;
 }
 
 async function startGateway(label: string, dir: string, nodeFlags: string, store: string, mockOrigin: string): Promise<Side> {
@@ -169,7 +144,7 @@ async function startGateway(label: string, dir: string, nodeFlags: string, store
 const run = promisify(execFile);
 
 async function loadRound(side: Side): Promise<RoundResult> {
-  const before = threadTicks(side.pid);
+  const before = procThreads(side.pid);
   const args = [
     join(DIST_BENCH, 'load-generator.js'),
     '--url', `${side.url}/v1/chat/completions`,
@@ -179,20 +154,20 @@ async function loadRound(side: Side): Promise<RoundResult> {
     '--header', `authorization: Bearer ${side.key}`,
     '--body', JSON.stringify({ model: flags.model, messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 16 }),
   ];
-  const { stdout } = await run(HAS_TASKSET ? 'taskset' : process.execPath, HAS_TASKSET ? ['-c', '1', process.execPath, ...args] : args, { maxBuffer: 1 << 20 });
-  const after = threadTicks(side.pid);
+  const { stdout } = await run(hasTaskset ? 'taskset' : process.execPath, hasTaskset ? ['-c', '1', process.execPath, ...args] : args, { maxBuffer: 1 << 20 });
+  const after = procThreads(side.pid);
   const r = JSON.parse(stdout) as PhaseResult;
   if (r.errorCount > 0) throw new Error(`gateway ${side.label}: ${r.errorCount} errors (${JSON.stringify(r.errors)})`);
   let main = 0;
   let writer = 0;
   let other = 0;
   for (const [tid, t] of after) {
-    const d = t - (before.get(tid) ?? 0);
-    if (tid === String(side.pid)) main += d;
+    const d = t.ticks - (before.get(tid)?.ticks ?? 0);
+    if (tid === side.pid) main += d;
     else if (tid === side.writerTid) writer += d;
     else other += d;
   }
-  const per = (ticks: number): number => Math.round(((ticks * CLK_TCK_US) / r.completed) * 10) / 10;
+  const per = (ticks: number): number => Math.round(((ticks * (1e6 / CLK_TCK)) / r.completed) * 10) / 10;
   return { rps: Math.round(r.rps), cpuUs: per(main + writer + other), mainUs: per(main), writerUs: per(writer), otherUs: per(other), p50: r.latencyMs.p50, p99: r.latencyMs.p99 };
 }
 
@@ -217,7 +192,7 @@ async function main(): Promise<void> {
   };
   say(`A: ${sides[0]!.dir} ${flags['a-flags']} ${flags['a-store']}`);
   say(`B: ${sides[1]!.dir} ${flags['b-flags']} ${flags['b-store']}`);
-  say(`${ROUNDS} rounds of ${SECONDS} s each per gateway, model ${flags.model}, ${flags.connections} connections${HAS_TASKSET ? '; gateways on CPU 0, mock and load generator on CPU 1' : ' (taskset not found: not pinned)'}`);
+  say(`${ROUNDS} rounds of ${SECONDS} s each per gateway, model ${flags.model}, ${flags.connections} connections${hasTaskset ? '; gateways on CPU 0, mock and load generator on CPU 1' : ' (taskset not found: not pinned)'}`);
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 ? [...sides].reverse() : sides) {
       const r = await loadRound(s);
