@@ -27,11 +27,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { renderTable } from '../src/table.js';
+import { waitForLine } from './child-process.js';
 import { CLK_TCK, hasTaskset, procCpuTicks, procStatusKb } from './proc-stats.js';
 import type { LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
 
@@ -233,32 +233,6 @@ function tail(stream: NodeJS.ReadableStream | null, keep = 16_384): { text(): st
   return { text: () => buf, lines };
 }
 
-function waitForLine(cp: ChildProcess, name: string, match: (line: string) => string | undefined, timeoutMs: number, stderrTail: () => string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    if (!cp.stdout) {
-      reject(new Error(`${name}: no stdout`));
-      return;
-    }
-    const rl = createInterface({ input: cp.stdout });
-    let done = false;
-    const finish = (err: Error | null, value?: string): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      cp.off('exit', onExit);
-      if (err) reject(err);
-      else resolvePromise(value ?? '');
-    };
-    const timer = setTimeout(() => finish(new Error(`${name} did not start within ${timeoutMs} ms\n${stderrTail()}`)), timeoutMs);
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
-      finish(new Error(`${name} exited during startup (code ${code}, signal ${signal})\n${stderrTail()}`));
-    cp.once('exit', onExit);
-    rl.on('line', (line) => {
-      const v = match(line);
-      if (v !== undefined) finish(null, v);
-    });
-  });
-}
 
 function waitExit(cp: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (cp.exitCode !== null || cp.signalCode !== null) return Promise.resolve(true);

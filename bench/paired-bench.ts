@@ -19,10 +19,10 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { renderTable } from '../src/table.js';
+import { waitForLine } from './child-process.js';
 import { CLK_TCK, hasTaskset, procStatusKb, procThreads } from './proc-stats.js';
 import type { PhaseResult } from './protocol.js';
 
@@ -63,16 +63,6 @@ function startOn(cpu: string, args: string[], env: NodeJS.ProcessEnv = process.e
   return cp;
 }
 
-function firstMatch(cp: ChildProcess, re: RegExp, what: string): Promise<RegExpExecArray> {
-  return new Promise((resolveMatch, reject) => {
-    const rl = createInterface({ input: cp.stdout! });
-    cp.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
-    rl.on('line', (l) => {
-      const m = re.exec(l);
-      if (m) resolveMatch(m);
-    });
-  });
-}
 
 interface Side {
   label: string;
@@ -130,7 +120,7 @@ async function startGateway(label: string, dir: string, nodeFlags: string, store
     LLMOPS_ADMIN_KEY: admin,
     NODE_ENV: 'production',
   });
-  const url = (await firstMatch(gw, /listening on (http:\/\/\S+)/, `gateway ${label}`))[1]!;
+  const url = await waitForLine(gw, `gateway ${label}`, (l) => /listening on (http:\/\/\S+)/.exec(l)?.[1], 20_000, () => '(its stderr is above)');
   const res = await fetch(`${url}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
@@ -179,7 +169,7 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const mock = startOn('1', [join(DIST_BENCH, 'mock-upstream.js')]);
-  const mockPort = (await firstMatch(mock, /"port":(\d+)/, 'mock upstream'))[1]!;
+  const mockPort = await waitForLine(mock, 'mock upstream', (l) => /"port":(\d+)/.exec(l)?.[1], 10_000, () => '(its stderr is above)');
   const mockOrigin = `http://127.0.0.1:${mockPort}`;
   const sides = [
     await startGateway('A', resolve(flags.a), flags['a-flags'], flags['a-store'], mockOrigin),

@@ -29,7 +29,7 @@ const COUNTER_LIMIT = 0x100000; // 20 bits
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
 
-export function randomHex(bytes: number): string {
+function randomHex(bytes: number): string {
   if (poolAt + bytes > pool.length) {
     randomFillSync(pool);
     poolAt = 0;
