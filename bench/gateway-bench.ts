@@ -13,7 +13,9 @@
  * Flags: --quick, --saturation-s N, --latency1-s N, --latency32-s N, --warmup-s N,
  * --concurrency N (saturation, default 64), --upstream-delay-ms N (the concurrency-32
  * phase with a realistic upstream, default 20; 0 skips it), --stream (add a streaming
- * saturation phase), --pin strict|shared|off (default strict: the gateway alone on CPU 0, the
+ * saturation phase), --upstream-jitter-ms MIN-MAX (the concurrency-32 phase the added-latency
+ * target is judged on: each request asks the mock for its own delay from the range, default
+ * 10-30, and its latency minus the time the mock held it is measured; 0 skips it), --pin strict|shared|off (default strict: the gateway alone on CPU 0, the
  * mock upstream and the load generator on the last CPU; shared: the harness on the last CPU and
  * the gateway free to use every CPU; --no-pin = off), --cpu-prof (profile the gateway; .cpuprofile files
  * under bench/results/profiles), --node-flags '...' (extra node flags for the gateway),
@@ -33,7 +35,7 @@ import Database from 'better-sqlite3';
 import { renderTable } from '../src/table.js';
 import { waitForLine } from './child-process.js';
 import { CLK_TCK, hasTaskset, procCpuTicks, procStatusKb } from './proc-stats.js';
-import type { LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
+import type { LatencySummary, LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -50,6 +52,7 @@ const { values: flags } = parseArgs({
     'latency32-s': { type: 'string' },
     concurrency: { type: 'string', default: '64' },
     'upstream-delay-ms': { type: 'string', default: '20' },
+    'upstream-jitter-ms': { type: 'string', default: '10-30' },
     stream: { type: 'boolean', default: false },
     pin: { type: 'string' },
     'no-pin': { type: 'boolean' },
@@ -119,6 +122,17 @@ function limitsBenchConfig(mode: string | undefined): Record<string, unknown> {
   };
 }
 
+/** `--upstream-jitter-ms MIN-MAX` (ms); 0 or off skips the phase. */
+function jitterRange(text: string | undefined): { min: number; max: number } | null {
+  if (text === undefined || text === '0' || text === 'off') return null;
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m || Number(m[2]) < Number(m[1])) {
+    process.stderr.write(`bench: --upstream-jitter-ms expects MIN-MAX in ms with MIN <= MAX, or 0 (got '${text}')\n`);
+    process.exit(2);
+  }
+  return { min: Number(m[1]), max: Number(m[2]) };
+}
+
 function num(v: string | undefined, fallback: number, name: string): number {
   if (v === undefined) return fallback;
   const n = Number(v);
@@ -141,6 +155,8 @@ const opts = {
   latency32S: num(flags['latency32-s'], quick ? 3 : 10, 'latency32-s'),
   saturationConnections: Math.max(1, Math.round(num(flags.concurrency, 64, 'concurrency'))),
   upstreamDelayMs: Math.round(num(flags['upstream-delay-ms'], 20, 'upstream-delay-ms')),
+  /** The per-request upstream delays of the concurrency-32 target phase (null: the phase is skipped). */
+  upstreamJitterMs: jitterRange(flags['upstream-jitter-ms']),
   stream: flags.stream === true,
   /** Also run every phase through the floor proxy (the least any Node proxy costs on this machine). */
   floor: flags['no-floor'] !== true,
@@ -373,6 +389,8 @@ interface PhaseDef {
   connections: number;
   seconds: number;
   delayMs: number;
+  /** Per-request upstream delays drawn from this range (the mock's `/delay/body/` route). */
+  jitter?: { min: number; max: number };
   stream: boolean;
   /** The gateway model for this phase, when not the default one (e.g. the cached model). */
   model?: string;
@@ -464,14 +482,16 @@ async function main(): Promise<number> {
     providers: {
       mock: { type: 'openai', api_key: 'sk-mock-upstream', base_url: `${mockOrigin}/v1` },
       mock_delayed: { type: 'openai', api_key: 'sk-mock-upstream', base_url: `${mockOrigin}${delayPrefix}/v1` },
+      mock_jitter: { type: 'openai', api_key: 'sk-mock-upstream', base_url: `${mockOrigin}/delay/body/v1` },
     },
     models: {
       bench: { targets: [{ provider: 'mock', model: 'gpt-4o-mini' }] },
       'bench-delayed': { targets: [{ provider: 'mock_delayed', model: 'gpt-4o-mini' }] },
+      'bench-jitter': { targets: [{ provider: 'mock_jitter', model: 'gpt-4o-mini' }] },
       // The exact-cache hit phase: after the first call every request is answered from the cache.
       'bench-cached': { targets: [{ provider: 'mock', model: 'gpt-4o-mini' }] },
     },
-    cache: { models: { bench: { enabled: false }, 'bench-delayed': { enabled: false } } },
+    cache: { models: { bench: { enabled: false }, 'bench-delayed': { enabled: false }, 'bench-jitter': { enabled: false } } },
     ...limitsBenchConfig(flags.limits),
     ...guardsBenchConfig(flags.guards),
     traces: { capture: { default: flags.capture } },
@@ -501,7 +521,7 @@ async function main(): Promise<number> {
   const created = await fetch(`${gwUrl}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', models: ['bench', 'bench-delayed', 'bench-cached'] }),
+    body: JSON.stringify({ name: 'bench', models: ['bench', 'bench-delayed', 'bench-cached', 'bench-jitter'] }),
   });
   if (created.status !== 201) throw new Error(`creating the virtual key failed: HTTP ${created.status} ${await created.text()}`);
   const vkey = (await created.json()) as { id: string; key: string };
@@ -534,7 +554,7 @@ async function main(): Promise<number> {
   }, 100);
   sampler.unref();
 
-  const mockPath = (p: PhaseDef): string => (p.delayMs > 0 ? `${delayPrefix}/v1/chat/completions` : '/v1/chat/completions');
+  const mockPath = (p: PhaseDef): string => (p.jitter ? '/delay/body/v1/chat/completions' : p.delayMs > 0 ? `${delayPrefix}/v1/chat/completions` : '/v1/chat/completions');
   const direct: Target = {
     name: 'direct',
     origin: mockOrigin,
@@ -557,7 +577,7 @@ async function main(): Promise<number> {
     origin: gwUrl,
     headers: { authorization: `Bearer ${vkey.key}` },
     path: () => '/v1/chat/completions',
-    model: (p) => p.model ?? (p.delayMs > 0 ? 'bench-delayed' : 'bench'),
+    model: (p) => p.model ?? (p.jitter ? 'bench-jitter' : p.delayMs > 0 ? 'bench-delayed' : 'bench'),
   };
   const targets = [direct, ...(viaFloor ? [viaFloor] : []), viaGateway];
 
@@ -573,6 +593,7 @@ async function main(): Promise<number> {
       connections: p.connections,
       warmupMs: Math.round(warmupS * 1000),
       durationMs: Math.round(p.seconds * 1000),
+      ...(p.jitter ? { delayRangeMs: p.jitter } : {}),
     };
     let start: CpuSnapshot | undefined;
     let end: CpuSnapshot | undefined;
@@ -597,6 +618,10 @@ async function main(): Promise<number> {
   phases.splice(1, 0, { key: 'cache_hit', label: `exact-cache hits, ${opts.saturationConnections} connections`, connections: opts.saturationConnections, seconds: opts.saturationS, delayMs: 0, stream: false, model: 'bench-cached' });
   if (opts.upstreamDelayMs > 0) {
     phases.push({ key: 'c32_delayed', label: `concurrency 32, upstream answers in ${opts.upstreamDelayMs} ms`, connections: 32, seconds: opts.latency32S, delayMs: opts.upstreamDelayMs, stream: false });
+  }
+  if (opts.upstreamJitterMs) {
+    const j = opts.upstreamJitterMs;
+    phases.push({ key: 'c32_jitter', label: `concurrency 32, upstream answers in ${j.min}-${j.max} ms`, connections: 32, seconds: opts.latency32S, delayMs: 0, jitter: j, stream: false });
   }
   if (opts.stream) {
     phases.push({ key: 'stream_saturation', label: `streaming saturation, ${opts.saturationConnections} connections`, connections: opts.saturationConnections, seconds: opts.saturationS, delayMs: 0, stream: true });
@@ -658,11 +683,14 @@ async function main(): Promise<number> {
   const c1 = results.c1;
   const c32 = results.c32;
   const c32d = results.c32_delayed;
+  const c32j = results.c32_jitter;
+  /** A phase's latency: for the jittered phase, each request's latency minus the time the mock held it. */
+  const latencyOf = (r: PhaseOutcome | null | undefined): LatencySummary | undefined => (r ? (r.beyondDelayMs ?? r.latencyMs) : undefined);
   const add = (g: number | undefined, d: number | undefined): number | null => (g === undefined || d === undefined || !Number.isFinite(g) || !Number.isFinite(d) ? null : Math.round((g - d) * 1000) / 1000);
-  const c32Target = c32d ?? c32;
+  const c32Target = c32j ?? c32d ?? c32;
   const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'PASS' : 'FAIL');
   const addedC1P50 = add(c1?.gateway.latencyMs.p50, c1?.direct.latencyMs.p50);
-  const addedC32P99 = add(c32Target?.gateway.latencyMs.p99, c32Target?.direct.latencyMs.p99);
+  const addedC32P99 = add(latencyOf(c32Target?.gateway)?.p99, latencyOf(c32Target?.direct)?.p99);
   const peakRssMb = mb(Math.max(hwmKb ?? 0, rssMaxKb));
   const checks = {
     throughput: sat ? sat.gateway.rps >= TARGETS.saturationRps : null,
@@ -690,13 +718,16 @@ async function main(): Promise<number> {
   if (sat) rateRow(`throughput @c${sat.gateway.connections} (req/s)`, sat, `gateway >= ${int(TARGETS.saturationRps)}`, verdict(checks.throughput));
   for (const [key, r] of Object.entries(results)) {
     if (key === 'saturation' || key === 'stream_saturation' || key === 'cache_hit') continue;
-    const tag = key === 'c1' ? '@c1' : key === 'c32' ? '@c32 instant' : `@c32 +${opts.upstreamDelayMs}ms`;
+    const tag =
+      key === 'c1' ? '@c1' : key === 'c32' ? '@c32 instant' : key === 'c32_jitter' ? `@c32 +${opts.upstreamJitterMs?.min}-${opts.upstreamJitterMs?.max}ms, beyond upstream` : `@c32 +${opts.upstreamDelayMs}ms`;
     for (const q of ['p50', 'p99'] as const) {
       const isTarget = (key === 'c1' && q === 'p50') || (r === c32Target && q === 'p99');
       const target = key === 'c1' && q === 'p50' ? `added <= ${TARGETS.addedP50C1Ms}` : r === c32Target && q === 'p99' ? `added <= ${TARGETS.addedP99C32Ms}` : '';
       const v = key === 'c1' && q === 'p50' ? checks.addedP50C1 : r === c32Target && q === 'p99' ? checks.addedP99C32 : null;
-      const g = r.gateway.latencyMs[q];
-      rows.push(row(`latency ${tag} ${q} (ms)`, f(r.direct.latencyMs[q]), f(r.floor?.latencyMs[q]), f(g), f(add(g, r.direct.latencyMs[q])), f(add(g, r.floor?.latencyMs[q])), target, isTarget ? verdict(v) : ''));
+      const g = latencyOf(r.gateway)![q];
+      const d = latencyOf(r.direct)![q];
+      const fl = latencyOf(r.floor)?.[q];
+      rows.push(row(`latency ${tag} ${q} (ms)`, f(d), f(fl), f(g), f(add(g, d)), f(add(g, fl)), target, isTarget ? verdict(v) : ''));
     }
     rows.push(row(`  (req/s ${tag})`, int(r.direct.rps), int(r.floor?.rps), int(r.gateway.rps), '', '', '', ''));
   }
@@ -750,9 +781,9 @@ async function main(): Promise<number> {
   for (const r of allPhases) if (r.errorCount + r.stuck > 0) say(`errors in ${r.id}: ${JSON.stringify(r.errors)}${r.stuck ? ` (+${r.stuck} never answered)` : ''}`);
   const gwLog = gwErr.lines;
   if (gwLog.length > 0) say(`gateway stderr (${gwLog.length} lines, first 5):\n  ${gwLog.slice(0, 5).join('\n  ')}`);
-  if (c32d) {
+  if (c32j || c32d) {
     say(
-      `note: at concurrency 32 against an instant mock every request queues behind the others (latency ≈ 32 / throughput), so "@c32 instant" measures saturation; the added-latency target is judged on "@c32 +${opts.upstreamDelayMs}ms", where the upstream takes ${opts.upstreamDelayMs} ms like a real model and the gateway is not saturated.`,
+      `note: at concurrency 32 against an instant mock every request queues behind the others (latency ≈ 32 / throughput), so "@c32 instant" measures saturation.${c32d ? ` With a fixed ${opts.upstreamDelayMs} ms upstream the 32 answers come back in step, one train of 32 every ${opts.upstreamDelayMs} ms, so each waits behind the others in its train.` : ''}${c32j ? ` The added-latency target is judged on "@c32 +${opts.upstreamJitterMs!.min}-${opts.upstreamJitterMs!.max}ms": every request asks the mock for its own delay from that range, the mock's answer says how long it really held it, and each request's latency minus that time is what the row shows (p50/p99 of those), for the mock called directly and through the gateway.` : ` The added-latency target is judged on "@c32 +${opts.upstreamDelayMs}ms".`}`,
     );
   }
 
@@ -773,7 +804,7 @@ async function main(): Promise<number> {
             saturationRps: sat?.floor?.rps ?? null,
             cacheHitRps: results.cache_hit?.floor?.rps ?? null,
             c1AddedP50Ms: add(c1?.floor?.latencyMs.p50, c1?.direct.latencyMs.p50),
-            c32AddedP99Ms: add(c32Target?.floor?.latencyMs.p99, c32Target?.direct.latencyMs.p99),
+            c32AddedP99Ms: add(latencyOf(c32Target?.floor)?.p99, latencyOf(c32Target?.direct)?.p99),
           }
         : null,
       cacheHitRps: results.cache_hit?.gateway.rps ?? null,
@@ -781,6 +812,15 @@ async function main(): Promise<number> {
       c32: { direct: c32?.direct.latencyMs ?? null, gateway: c32?.gateway.latencyMs ?? null, addedP50Ms: add(c32?.gateway.latencyMs.p50, c32?.direct.latencyMs.p50), addedP99Ms: add(c32?.gateway.latencyMs.p99, c32?.direct.latencyMs.p99) },
       c32Delayed: c32d
         ? { upstreamDelayMs: opts.upstreamDelayMs, direct: c32d.direct.latencyMs, gateway: c32d.gateway.latencyMs, addedP50Ms: add(c32d.gateway.latencyMs.p50, c32d.direct.latencyMs.p50), addedP99Ms: add(c32d.gateway.latencyMs.p99, c32d.direct.latencyMs.p99) }
+        : null,
+      c32Jitter: c32j
+        ? {
+            upstreamDelayRangeMs: opts.upstreamJitterMs,
+            direct: c32j.direct.beyondDelayMs ?? null,
+            gateway: c32j.gateway.beyondDelayMs ?? null,
+            addedP50Ms: add(c32j.gateway.beyondDelayMs?.p50, c32j.direct.beyondDelayMs?.p50),
+            addedP99Ms: add(c32j.gateway.beyondDelayMs?.p99, c32j.direct.beyondDelayMs?.p99),
+          }
         : null,
       gatewayPeakRssMb: peakRssMb,
       gatewayFinalRssMb: mb(finalRssKb),

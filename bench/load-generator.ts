@@ -11,12 +11,13 @@
  * Without an IPC channel it runs one phase from flags and prints the result as JSON (for
  * profiling by hand): node dist/bench/load-generator.js --url http://127.0.0.1:8080/v1/chat/completions
  *   [--connections 64] [--duration-s 10] [--warmup-s 1] [--header 'authorization: Bearer sk-...']
- *   [--body '{"model":"m","messages":[{"role":"user","content":"Hi"}]}']
+ *   [--body '{"model":"m","messages":[{"role":"user","content":"Hi"}]}'] [--delay-range-ms 10-30]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, type Dispatcher } from 'undici';
-import type { LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
+import { mulberry32 } from '../src/prng.js';
+import type { LatencySummary, LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
 
 function send(msg: LoadgenResponse): void {
   process.send?.(msg);
@@ -49,6 +50,9 @@ function quantile(sorted: Float64Array, q: number): number {
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
+/** The mock's `/delay/body/` answers carry how long it held the request in their id. */
+const HELD = /chatcmpl-held-(\d+\.\d+)/;
+
 interface PhaseState {
   spec: PhaseSpec;
   measureStart: number;
@@ -61,6 +65,11 @@ interface PhaseState {
   windowOk: number;
   errors: Map<string, number>;
   samples: Samples;
+  /** With per-request delays: each request's latency minus the time the mock held it (the answer's id says). */
+  beyond: Samples;
+  /** With per-request delays: the request bodies (each names its delay), used in turn. */
+  bodies: Array<{ opts: Dispatcher.DispatchOptions; delayMs: number }> | null;
+  nextBody: number;
   bytes: number;
   firstBody: Buffer[] | null;
   firstBodyDone: boolean;
@@ -78,6 +87,8 @@ class Worker implements Dispatcher.DispatchHandler {
   private start = 0;
   private status = 0;
   private capture = false;
+  private delayed = false;
+  private held: string | null = null;
 
   constructor(
     private readonly client: Client,
@@ -93,8 +104,15 @@ class Worker implements Dispatcher.DispatchHandler {
     this.status = 0;
     this.capture = st.firstBody !== null && !st.firstBodyDone;
     if (this.capture) st.firstBodyDone = true;
+    let opts = this.opts;
+    if (st.bodies) {
+      const b = st.bodies[st.nextBody++ % st.bodies.length]!;
+      opts = b.opts;
+      this.delayed = true;
+      this.held = '';
+    }
     this.start = performance.now();
-    this.client.dispatch(this.opts, this);
+    this.client.dispatch(opts, this);
   }
 
   onConnect(): void {}
@@ -107,6 +125,7 @@ class Worker implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.st.bytes += chunk.length;
     if (this.capture) this.st.firstBody?.push(chunk);
+    if (this.delayed && this.held !== null && this.held.length < 256) this.held += chunk.toString('latin1', 0, Math.min(chunk.length, 256));
     return true;
   }
 
@@ -119,12 +138,20 @@ class Worker implements Dispatcher.DispatchHandler {
     this.finish(`error_${typeof code === 'string' ? code : err.name}`);
   }
 
-  private finish(error: string | null): void {
+  private finish(failure: string | null): void {
+    let error = failure;
     const end = performance.now();
     const st = this.st;
     st.inFlight--;
     st.completed++;
-    if (this.start >= st.measureStart && this.start < st.measureEnd) st.samples.push(end - this.start);
+    if (this.start >= st.measureStart && this.start < st.measureEnd) {
+      st.samples.push(end - this.start);
+      if (this.delayed && error === null) {
+        const m = HELD.exec(this.held ?? '');
+        if (m) st.beyond.push(end - this.start - Number(m[1]));
+        else error = 'no_held_time_in_answer';
+      }
+    }
     if (end >= st.measureStart && end < st.measureEnd) {
       st.windowCompleted++;
       if (error === null) st.windowOk++;
@@ -148,6 +175,44 @@ class Worker implements Dispatcher.DispatchHandler {
     if (st.consecutiveErrors > 50) setTimeout(() => this.fire(), 20);
     else this.fire();
   }
+}
+
+function summarize(sorted: Float64Array): LatencySummary {
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    samples: sorted.length,
+    min: round3(sorted[0] ?? Number.NaN),
+    mean: round3(sorted.length ? sum / sorted.length : Number.NaN),
+    p50: round3(quantile(sorted, 0.5)),
+    p90: round3(quantile(sorted, 0.9)),
+    p99: round3(quantile(sorted, 0.99)),
+    p999: round3(quantile(sorted, 0.999)),
+    max: round3(sorted[sorted.length - 1] ?? Number.NaN),
+  };
+}
+
+/**
+ * Bodies for a phase with per-request delays: 1,024 copies of the body whose last message
+ * ends with `[mock-delay-ms N]`, N drawn uniformly from the range by a seeded generator (the
+ * same delays in the same order every run, for every target).
+ */
+function delayedBodies(spec: PhaseSpec, base: Dispatcher.DispatchOptions): Array<{ opts: Dispatcher.DispatchOptions; delayMs: number }> {
+  const { min, max } = spec.delayRangeMs!;
+  const next = mulberry32(42);
+  const parsed = JSON.parse(spec.body) as { messages?: Array<{ content?: unknown }> };
+  const last = parsed.messages?.at(-1);
+  if (!last || typeof last.content !== 'string') throw new Error('load-generator: a delay range needs a body whose last message has string content');
+  const content = last.content;
+  const headers = base.headers as string[];
+  return Array.from({ length: 1024 }, () => {
+    const delayMs = Math.round((min + next() * (max - min)) * 1000) / 1000;
+    last.content = `${content} [mock-delay-ms ${delayMs}]`;
+    const body = Buffer.from(JSON.stringify(parsed));
+    const h = [...headers];
+    h[h.indexOf('content-length') + 1] = String(body.length);
+    return { opts: { ...base, headers: h, body }, delayMs };
+  });
 }
 
 async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
@@ -174,6 +239,9 @@ async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     windowOk: 0,
     errors: new Map(),
     samples: new Samples(),
+    beyond: new Samples(),
+    bodies: spec.delayRangeMs ? delayedBodies(spec, opts) : null,
+    nextBody: 0,
     bytes: 0,
     firstBody: [],
     firstBodyDone: false,
@@ -217,8 +285,6 @@ async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   await Promise.all(clients.map((c) => (drainStuck > 0 ? c.destroy() : c.close()).catch(() => undefined)));
 
   const sorted = st.samples.sorted();
-  let sum = 0;
-  for (const v of sorted) sum += v;
   const windowS = spec.durationMs / 1000;
   const firstBody = Buffer.concat(st.firstBody ?? []).toString('utf8');
   let firstBodyOk = false;
@@ -246,18 +312,20 @@ async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     stuck: drainStuck,
     bytes: st.bytes,
     firstBodyOk,
-    latencyMs: {
-      samples: sorted.length,
-      min: round3(sorted[0] ?? Number.NaN),
-      mean: round3(sorted.length ? sum / sorted.length : Number.NaN),
-      p50: round3(quantile(sorted, 0.5)),
-      p90: round3(quantile(sorted, 0.9)),
-      p99: round3(quantile(sorted, 0.99)),
-      p999: round3(quantile(sorted, 0.999)),
-      max: round3(sorted[sorted.length - 1] ?? Number.NaN),
-    },
+    latencyMs: summarize(sorted),
+    ...(st.bodies ? { beyondDelayMs: summarize(st.beyond.sorted()) } : {}),
     loadgenCpuPct: Math.round((cpuUs / 1000 / spec.durationMs) * 1000) / 10,
   };
+}
+
+/** `MIN-MAX` (ms) as a range; exits on anything else. */
+function parseRange(text: string): { min: number; max: number } {
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m || Number(m[2]) < Number(m[1])) {
+    process.stderr.write(`load-generator: a delay range is MIN-MAX in ms, MIN <= MAX (got '${text}')\n`);
+    process.exit(2);
+  }
+  return { min: Number(m[1]), max: Number(m[2]) };
 }
 
 function standalone(): void {
@@ -266,6 +334,8 @@ function standalone(): void {
       url: { type: 'string' },
       connections: { type: 'string', default: '64' },
       'duration-s': { type: 'string', default: '10' },
+      /** `MIN-MAX`: per-request delays asked of the mock's `/delay/body/` route (see PhaseSpec.delayRangeMs). */
+      'delay-range-ms': { type: 'string' },
       'warmup-s': { type: 'string', default: '1' },
       header: { type: 'string', multiple: true, default: [] },
       body: { type: 'string', default: JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Hello!' }], max_tokens: 16 }) },
@@ -292,6 +362,7 @@ function standalone(): void {
     connections: Math.max(1, Number(values.connections) || 1),
     warmupMs: Math.round(Number(values['warmup-s']) * 1000) || 0,
     durationMs: Math.round(Number(values['duration-s']) * 1000) || 1000,
+    ...(values['delay-range-ms'] ? { delayRangeMs: parseRange(values['delay-range-ms']) } : {}),
   };
   runPhase(spec).then(
     (r) => {

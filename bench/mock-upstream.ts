@@ -4,14 +4,22 @@
  * with a precomputed JSON body (with usage), or a precomputed SSE stream when the request
  * body contains `"stream":true`; `GET /stats` reports how many completions it served.
  * A path under `/delay/<ms>/` (e.g. `/delay/20/v1/chat/completions`) answers after `ms`
- * milliseconds, to stand in for a real model's latency without using CPU.
+ * milliseconds, to stand in for a real model's latency without using CPU; under
+ * `/delay/<min>-<max>/` after a time drawn uniformly from that range, from a seeded
+ * generator (the same sequence every run), so that answers do not all come back in step;
+ * under `/delay/body/` after the time the request's body names as `[mock-delay-ms N]` (the
+ * load generator's per-request delays). That answer's id is `chatcmpl-held-<ms>`: how long
+ * the mock really held the request (timers are only as precise as the event loop), which
+ * the load generator subtracts from the request's latency.
  *
  * Usage: node dist/bench/mock-upstream.js [--port N] [--host H]
  * Prints one JSON line `{"event":"listening","port":N}` on stdout once it accepts requests.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { serveAsChild } from './child-server.js';
+import { mulberry32 } from '../src/prng.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
@@ -19,9 +27,9 @@ const { values } = parseArgs({
 });
 
 const CREATED = 1_700_000_000;
-const JSON_BODY = Buffer.from(
-  JSON.stringify({
-    id: 'chatcmpl-bench0000000000000000000000',
+const BENCH_ID = 'chatcmpl-bench0000000000000000000000';
+const JSON_TEXT = JSON.stringify({
+    id: BENCH_ID,
     object: 'chat.completion',
     created: CREATED,
     model: 'gpt-4o-mini-2024-07-18',
@@ -41,8 +49,8 @@ const JSON_BODY = Buffer.from(
       completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
     },
     system_fingerprint: 'fp_bench',
-  }),
-);
+  });
+const JSON_BODY = Buffer.from(JSON_TEXT);
 
 function sseBody(): Buffer {
   const base = { id: 'chatcmpl-bench0000000000000000000000', object: 'chat.completion.chunk', created: CREATED, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_bench' };
@@ -61,6 +69,18 @@ const SSE_BODY = sseBody();
 const JSON_HEADERS = ['content-type', 'application/json', 'content-length', String(JSON_BODY.length)];
 const SSE_HEADERS = ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'content-length', String(SSE_BODY.length)];
 const STREAM_MARK = Buffer.from('"stream":true');
+
+const uniform = mulberry32(20261204);
+const DELAY_MARK = /\[mock-delay-ms (\d+(?:\.\d+)?)\]/;
+
+/** The delay a `/delay/<ms>/` or `/delay/<min>-<max>/` path asks for (ms). */
+function delayOf(url: string): number {
+  const m = /^\/delay\/(\d+)(?:-(\d+))?\//.exec(url);
+  if (!m) return 0;
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : Number(m[2]);
+  return max > min ? min + uniform() * (max - min) : min;
+}
 
 let served = 0;
 let streamed = 0;
@@ -82,10 +102,35 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (req.method === 'POST' && url.endsWith('/chat/completions')) {
     // Read the whole body; look for `"stream":true` without parsing JSON.
     let stream = false;
+    const fromBody = url.startsWith('/delay/body/');
+    let text = '';
     req.on('data', (chunk: Buffer) => {
       if (!stream && chunk.includes(STREAM_MARK)) stream = true;
+      if (fromBody) text += chunk.toString('latin1');
     });
-    const delay = url.startsWith('/delay/') ? Number.parseInt(url.slice(7), 10) : 0;
+    if (fromBody) {
+      req.on('end', () => {
+        const m = DELAY_MARK.exec(text);
+        if (!m) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end('{"error":{"message":"/delay/body/ needs [mock-delay-ms N] in the body","type":"invalid_request_error"}}');
+          return;
+        }
+        const t0 = performance.now();
+        setTimeout(() => {
+          if (stream) {
+            answer(res, true);
+            return;
+          }
+          served++;
+          const body = Buffer.from(JSON_TEXT.replace(BENCH_ID, `chatcmpl-held-${(performance.now() - t0).toFixed(3)}`));
+          res.writeHead(200, ['content-type', 'application/json', 'content-length', String(body.length)]);
+          res.end(body);
+        }, Number(m[1]));
+      });
+      return;
+    }
+    const delay = url.startsWith('/delay/') ? delayOf(url) : 0;
     if (delay > 0) req.on('end', () => setTimeout(answer, delay, res, stream));
     else req.on('end', () => answer(res, stream));
     return;

@@ -20,6 +20,13 @@ export interface PhaseSpec {
   warmupMs: number;
   /** The measured window. */
   durationMs: number;
+  /**
+   * Each request asks the mock (its `/delay/body/` route) to wait a time drawn uniformly from
+   * this range, written into the last message as `[mock-delay-ms N]`; the result then also
+   * has {@link PhaseResult.beyondDelayMs}, and an answer without the mock's held time counts
+   * as an error.
+   */
+  delayRangeMs?: { min: number; max: number };
 }
 
 export interface LatencySummary {
@@ -55,6 +62,8 @@ export interface PhaseResult {
   firstBodyOk: boolean;
   /** Latency of requests started inside the measured window, in ms. */
   latencyMs: LatencySummary;
+  /** With `delayRangeMs`: each of those requests' latency minus the time the mock held it (which its answer's id gives). */
+  beyondDelayMs?: LatencySummary;
   /** The load generator's own CPU over the measured window, in % of one core. */
   loadgenCpuPct: number;
 }
