@@ -2,7 +2,8 @@
  * The benchmark's floor proxy (bench/floor-proxy.ts) against the benchmark's mock upstream,
  * both as the benchmark runs them (built files, own processes): it passes answers and
  * streams through unchanged, keeps the path (the mock's delayed route), and under
- * `/cached/` answers a repeated body without calling the mock.
+ * `/cached/` answers a repeated body without calling the mock; and the mock's per-request
+ * delays (`/delay/body/`) with the load generator's measure of what lies beyond them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -67,6 +68,40 @@ describe('bench floor proxy', () => {
     const text = await r.text();
     expect(text).toBe(direct);
     expect(text).toContain('data: [DONE]');
+  });
+
+  it("waits the delay a /delay/body/ request names and says in the answer's id how long it held it", async () => {
+    const t0 = performance.now();
+    const r = await post(`${floor}/delay/body/v1/chat/completions`, body({ messages: [{ role: 'user', content: 'Hello! [mock-delay-ms 40.5]' }] }));
+    const elapsed = performance.now() - t0;
+    expect(r.status).toBe(200);
+    const answer = (await r.json()) as { id: string; choices: unknown[] };
+    const held = Number(/^chatcmpl-held-(\d+\.\d+)$/.exec(answer.id)?.[1]);
+    expect(held).toBeGreaterThanOrEqual(38.5);
+    expect(held).toBeLessThanOrEqual(elapsed);
+    expect(answer.choices).toHaveLength(1);
+    const missing = await post(`${mock}/delay/body/v1/chat/completions`, body());
+    expect(missing.status).toBe(400);
+  });
+
+  it('load generator: with a delay range, measures each request beyond the time the mock held it', async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const cp = spawn(process.execPath, [`${DIST_BENCH}load-generator.js`, '--url', `${mock}/delay/body/v1/chat/completions`, '--connections', '4', '--duration-s', '1', '--warmup-s', '0.2', '--delay-range-ms', '5-15'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      cp.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+      cp.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited with ${code}: ${text}`))));
+    });
+    const r = JSON.parse(out) as { errorCount: number; latencyMs: { samples: number; min: number; max: number }; beyondDelayMs: { samples: number; min: number; p50: number } };
+    expect(r.errorCount).toBe(0);
+    expect(r.beyondDelayMs.samples).toBe(r.latencyMs.samples);
+    expect(r.beyondDelayMs.samples).toBeGreaterThan(100);
+    // Requests waited 5-15 ms upstream; what is left is the loopback round trip.
+    expect(r.latencyMs.min).toBeGreaterThanOrEqual(3.5); // timers may fire up to about a millisecond early
+    expect(r.latencyMs.max).toBeGreaterThan(12);
+    expect(r.beyondDelayMs.min).toBeGreaterThanOrEqual(0);
+    expect(r.beyondDelayMs.p50).toBeLessThan(5);
   });
 
   it('answers a repeated body under /cached/ from memory, a new body from the mock', async () => {
