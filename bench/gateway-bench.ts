@@ -35,7 +35,7 @@ import Database from 'better-sqlite3';
 import { renderTable } from '../src/table.js';
 import { waitForLine } from './child-process.js';
 import { CLK_TCK, hasTaskset, procCpuTicks, procStatusKb } from './proc-stats.js';
-import type { LatencySummary, LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
+import { parseDelayRange, type LatencySummary, type LoadgenRequest, type LoadgenResponse, type PhaseResult, type PhaseSpec } from './protocol.js';
 
 // ---------------------------------------------------------------------------------------
 // Options
@@ -125,12 +125,10 @@ function limitsBenchConfig(mode: string | undefined): Record<string, unknown> {
 /** `--upstream-jitter-ms MIN-MAX` (ms); 0 or off skips the phase. */
 function jitterRange(text: string | undefined): { min: number; max: number } | null {
   if (text === undefined || text === '0' || text === 'off') return null;
-  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
-  if (!m || Number(m[2]) < Number(m[1])) {
-    process.stderr.write(`bench: --upstream-jitter-ms expects MIN-MAX in ms with MIN <= MAX, or 0 (got '${text}')\n`);
-    process.exit(2);
-  }
-  return { min: Number(m[1]), max: Number(m[2]) };
+  const range = parseDelayRange(text);
+  if (range) return range;
+  process.stderr.write(`bench: --upstream-jitter-ms expects MIN-MAX in ms with MIN <= MAX, or 0 (got '${text}')\n`);
+  process.exit(2);
 }
 
 function num(v: string | undefined, fallback: number, name: string): number {

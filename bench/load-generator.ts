@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, type Dispatcher } from 'undici';
 import { mulberry32 } from '../src/prng.js';
-import type { LatencySummary, LoadgenRequest, LoadgenResponse, PhaseResult, PhaseSpec } from './protocol.js';
+import { parseDelayRange, type LatencySummary, type LoadgenRequest, type LoadgenResponse, type PhaseResult, type PhaseSpec } from './protocol.js';
 
 function send(msg: LoadgenResponse): void {
   process.send?.(msg);
@@ -67,8 +67,8 @@ interface PhaseState {
   samples: Samples;
   /** With per-request delays: each request's latency minus the time the mock held it (the answer's id says). */
   beyond: Samples;
-  /** With per-request delays: the request bodies (each names its delay), used in turn. */
-  bodies: Array<{ opts: Dispatcher.DispatchOptions; delayMs: number }> | null;
+  /** With per-request delays: the requests (each body names its delay), used in turn. */
+  bodies: Dispatcher.DispatchOptions[] | null;
   nextBody: number;
   bytes: number;
   firstBody: Buffer[] | null;
@@ -87,8 +87,8 @@ class Worker implements Dispatcher.DispatchHandler {
   private start = 0;
   private status = 0;
   private capture = false;
-  private delayed = false;
-  private held: string | null = null;
+  /** With per-request delays: the start of the answer, where the mock's held time is. */
+  private held = '';
 
   constructor(
     private readonly client: Client,
@@ -104,13 +104,8 @@ class Worker implements Dispatcher.DispatchHandler {
     this.status = 0;
     this.capture = st.firstBody !== null && !st.firstBodyDone;
     if (this.capture) st.firstBodyDone = true;
-    let opts = this.opts;
-    if (st.bodies) {
-      const b = st.bodies[st.nextBody++ % st.bodies.length]!;
-      opts = b.opts;
-      this.delayed = true;
-      this.held = '';
-    }
+    this.held = '';
+    const opts = st.bodies ? st.bodies[st.nextBody++ % st.bodies.length]! : this.opts;
     this.start = performance.now();
     this.client.dispatch(opts, this);
   }
@@ -125,7 +120,7 @@ class Worker implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.st.bytes += chunk.length;
     if (this.capture) this.st.firstBody?.push(chunk);
-    if (this.delayed && this.held !== null && this.held.length < 256) this.held += chunk.toString('latin1', 0, Math.min(chunk.length, 256));
+    if (this.st.bodies && this.held.length < 256) this.held += chunk.toString('latin1', 0, Math.min(chunk.length, 256));
     return true;
   }
 
@@ -146,8 +141,8 @@ class Worker implements Dispatcher.DispatchHandler {
     st.completed++;
     if (this.start >= st.measureStart && this.start < st.measureEnd) {
       st.samples.push(end - this.start);
-      if (this.delayed && error === null) {
-        const m = HELD.exec(this.held ?? '');
+      if (st.bodies && error === null) {
+        const m = HELD.exec(this.held);
         if (m) st.beyond.push(end - this.start - Number(m[1]));
         else error = 'no_held_time_in_answer';
       }
@@ -197,7 +192,7 @@ function summarize(sorted: Float64Array): LatencySummary {
  * ends with `[mock-delay-ms N]`, N drawn uniformly from the range by a seeded generator (the
  * same delays in the same order every run, for every target).
  */
-function delayedBodies(spec: PhaseSpec, base: Dispatcher.DispatchOptions): Array<{ opts: Dispatcher.DispatchOptions; delayMs: number }> {
+function delayedBodies(spec: PhaseSpec, base: Dispatcher.DispatchOptions): Dispatcher.DispatchOptions[] {
   const { min, max } = spec.delayRangeMs!;
   const next = mulberry32(42);
   const parsed = JSON.parse(spec.body) as { messages?: Array<{ content?: unknown }> };
@@ -211,7 +206,7 @@ function delayedBodies(spec: PhaseSpec, base: Dispatcher.DispatchOptions): Array
     const body = Buffer.from(JSON.stringify(parsed));
     const h = [...headers];
     h[h.indexOf('content-length') + 1] = String(body.length);
-    return { opts: { ...base, headers: h, body }, delayMs };
+    return { ...base, headers: h, body };
   });
 }
 
@@ -318,14 +313,12 @@ async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   };
 }
 
-/** `MIN-MAX` (ms) as a range; exits on anything else. */
-function parseRange(text: string): { min: number; max: number } {
-  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
-  if (!m || Number(m[2]) < Number(m[1])) {
-    process.stderr.write(`load-generator: a delay range is MIN-MAX in ms, MIN <= MAX (got '${text}')\n`);
-    process.exit(2);
-  }
-  return { min: Number(m[1]), max: Number(m[2]) };
+/** `--delay-range-ms`: exits on anything but MIN-MAX. */
+function delayRangeFlag(text: string): { min: number; max: number } {
+  const range = parseDelayRange(text);
+  if (range) return range;
+  process.stderr.write(`load-generator: a delay range is MIN-MAX in ms, MIN <= MAX (got '${text}')\n`);
+  process.exit(2);
 }
 
 function standalone(): void {
@@ -362,7 +355,7 @@ function standalone(): void {
     connections: Math.max(1, Number(values.connections) || 1),
     warmupMs: Math.round(Number(values['warmup-s']) * 1000) || 0,
     durationMs: Math.round(Number(values['duration-s']) * 1000) || 1000,
-    ...(values['delay-range-ms'] ? { delayRangeMs: parseRange(values['delay-range-ms']) } : {}),
+    ...(values['delay-range-ms'] ? { delayRangeMs: delayRangeFlag(values['delay-range-ms']) } : {}),
   };
   runPhase(spec).then(
     (r) => {

@@ -5,9 +5,7 @@
  * body contains `"stream":true`; `GET /stats` reports how many completions it served.
  * A path under `/delay/<ms>/` (e.g. `/delay/20/v1/chat/completions`) answers after `ms`
  * milliseconds, to stand in for a real model's latency without using CPU; under
- * `/delay/<min>-<max>/` after a time drawn uniformly from that range, from a seeded
- * generator (the same sequence every run), so that answers do not all come back in step;
- * under `/delay/body/` after the time the request's body names as `[mock-delay-ms N]` (the
+ * `/delay/body/` after the time the request's body names as `[mock-delay-ms N]` (the
  * load generator's per-request delays). That answer's id is `chatcmpl-held-<ms>`: how long
  * the mock really held the request (timers are only as precise as the event loop), which
  * the load generator subtracts from the request's latency.
@@ -19,7 +17,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { serveAsChild } from './child-server.js';
-import { mulberry32 } from '../src/prng.js';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
@@ -29,31 +26,31 @@ const { values } = parseArgs({
 const CREATED = 1_700_000_000;
 const BENCH_ID = 'chatcmpl-bench0000000000000000000000';
 const JSON_TEXT = JSON.stringify({
-    id: BENCH_ID,
-    object: 'chat.completion',
-    created: CREATED,
-    model: 'gpt-4o-mini-2024-07-18',
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null },
-        logprobs: null,
-        finish_reason: 'stop',
-      },
-    ],
-    usage: {
-      prompt_tokens: 9,
-      completion_tokens: 9,
-      total_tokens: 18,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  id: BENCH_ID,
+  object: 'chat.completion',
+  created: CREATED,
+  model: 'gpt-4o-mini-2024-07-18',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null },
+      logprobs: null,
+      finish_reason: 'stop',
     },
-    system_fingerprint: 'fp_bench',
-  });
+  ],
+  usage: {
+    prompt_tokens: 9,
+    completion_tokens: 9,
+    total_tokens: 18,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  },
+  system_fingerprint: 'fp_bench',
+});
 const JSON_BODY = Buffer.from(JSON_TEXT);
 
 function sseBody(): Buffer {
-  const base = { id: 'chatcmpl-bench0000000000000000000000', object: 'chat.completion.chunk', created: CREATED, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_bench' };
+  const base = { id: BENCH_ID, object: 'chat.completion.chunk', created: CREATED, model: 'gpt-4o-mini-2024-07-18', system_fingerprint: 'fp_bench' };
   const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
     `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
   const parts = [chunk({ role: 'assistant', content: '', refusal: null }, null)];
@@ -70,26 +67,22 @@ const JSON_HEADERS = ['content-type', 'application/json', 'content-length', Stri
 const SSE_HEADERS = ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'content-length', String(SSE_BODY.length)];
 const STREAM_MARK = Buffer.from('"stream":true');
 
-const uniform = mulberry32(20261204);
 const DELAY_MARK = /\[mock-delay-ms (\d+(?:\.\d+)?)\]/;
-
-/** The delay a `/delay/<ms>/` or `/delay/<min>-<max>/` path asks for (ms). */
-function delayOf(url: string): number {
-  const m = /^\/delay\/(\d+)(?:-(\d+))?\//.exec(url);
-  if (!m) return 0;
-  const min = Number(m[1]);
-  const max = m[2] === undefined ? min : Number(m[2]);
-  return max > min ? min + uniform() * (max - min) : min;
-}
 
 let served = 0;
 let streamed = 0;
 
-function answer(res: ServerResponse, stream: boolean): void {
+/** `heldSince`: a `/delay/body/` request's arrival (performance.now()), whose JSON answer's id says how long it was held. */
+function answer(res: ServerResponse, stream: boolean, heldSince?: number): void {
   if (stream) {
     streamed++;
     res.writeHead(200, SSE_HEADERS);
     res.end(SSE_BODY);
+  } else if (heldSince !== undefined) {
+    served++;
+    const body = Buffer.from(JSON_TEXT.replace(BENCH_ID, `chatcmpl-held-${(performance.now() - heldSince).toFixed(3)}`));
+    res.writeHead(200, ['content-type', 'application/json', 'content-length', String(body.length)]);
+    res.end(body);
   } else {
     served++;
     res.writeHead(200, JSON_HEADERS);
@@ -116,21 +109,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
           res.end('{"error":{"message":"/delay/body/ needs [mock-delay-ms N] in the body","type":"invalid_request_error"}}');
           return;
         }
-        const t0 = performance.now();
-        setTimeout(() => {
-          if (stream) {
-            answer(res, true);
-            return;
-          }
-          served++;
-          const body = Buffer.from(JSON_TEXT.replace(BENCH_ID, `chatcmpl-held-${(performance.now() - t0).toFixed(3)}`));
-          res.writeHead(200, ['content-type', 'application/json', 'content-length', String(body.length)]);
-          res.end(body);
-        }, Number(m[1]));
+        setTimeout(answer, Number(m[1]), res, stream, performance.now());
       });
       return;
     }
-    const delay = url.startsWith('/delay/') ? delayOf(url) : 0;
+    const delay = url.startsWith('/delay/') ? Number.parseInt(url.slice(7), 10) : 0;
     if (delay > 0) req.on('end', () => setTimeout(answer, delay, res, stream));
     else req.on('end', () => answer(res, stream));
     return;

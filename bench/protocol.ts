@@ -29,6 +29,13 @@ export interface PhaseSpec {
   delayRangeMs?: { min: number; max: number };
 }
 
+/** `MIN-MAX` (ms, MIN <= MAX) as a {@link PhaseSpec.delayRangeMs}; undefined when it is not one. */
+export function parseDelayRange(text: string): { min: number; max: number } | undefined {
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m || Number(m[2]) < Number(m[1])) return undefined;
+  return { min: Number(m[1]), max: Number(m[2]) };
+}
+
 export interface LatencySummary {
   samples: number;
   min: number;

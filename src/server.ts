@@ -74,8 +74,9 @@ export function traceContextFor(headers: IncomingHttpHeaders, ids: IdGenerator):
  * One call's HTTP exchange on the raw response. A class, not an object literal: a getter in
  * a literal gets a new closure per call, which V8 keeps in a new hidden class (a Map, made in
  * old space) per object, and every young object that closure reaches (the response, the
- * request, the whole call) then outlives the next scavenge and is promoted. Measured: 1.8 MB
- * promoted per scavenge and 8 ms scavenge pauses, against 0.1 MB and 1.5 ms without.
+ * request, the whole call) then outlives the next scavenge and is promoted. Measured at
+ * concurrency 32 with a 20 ms upstream: 1.46 MB promoted per scavenge and 8.4 ms pauses with
+ * the literal, 0.39 MB and 3.4 ms with this class.
  */
 class RawExchange implements HttpExchange {
   constructor(
