@@ -128,7 +128,10 @@ function sendError(reply: FastifyReply, err: LlmopsError, inbound?: InboundForma
 /** A whole JSON answer on the raw response (nothing when the client is gone). */
 function writeJson(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
   if (res.destroyed) return;
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  // A flat [name, value, ...] list: Node writes it as is, without a merged object to build and walk.
+  const list = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))];
+  for (const name in headers) if (name !== 'content-type' && name !== 'content-length') list.push(name, headers[name]!);
+  res.writeHead(status, list);
   res.end(body);
 }
 
