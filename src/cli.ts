@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /**
  * The `llmops` command line: `serve` runs the gateway; `keys` and `traces` talk to a
  * running gateway's admin API (`--url`, default LLMOPS_URL or http://127.0.0.1:8080) with
@@ -13,6 +13,7 @@ import { StoreStartError } from './store/store-errors.js';
 import { parseSse } from './sse.js';
 import type { TraceRecord } from './store/types.js';
 import { renderTable } from './table.js';
+import { releaseYoungGenerationFlag } from './node-flags.js';
 import { renderBudgets, type BudgetReport } from './limits/budget-table.js';
 import { addKeyLimitOptions, describeKeyLimits, keyLimitsFrom, type KeyLimitOptions } from './limits/cli-options.js';
 
@@ -54,6 +55,7 @@ program
     // its own heuristic let the heap reach ~4x the live size (peak RSS ~290 MB in
     // `npm run bench`); 100% keeps the peak near 215 MB for about 4% of throughput (50%:
     // ~200 MB for about 8%, and a longer p99 tail). Measurements in the README.
+    releaseYoungGenerationFlag(setFlagsFromString);
     if (config.server.heap_growth_percent > 0) {
       try {
         setFlagsFromString(`--heap-growing-percent=${config.server.heap_growth_percent}`);
