@@ -8,7 +8,7 @@
  * The medians over the rounds are what to compare; a single round means little here.
  *
  * Usage: node dist/bench/paired-bench.js [--a DIR] [--b DIR] [--a-flags=FLAGS] [--b-flags=FLAGS]
- *   [--a-store JSON] [--b-store JSON] [--rounds N] [--seconds N] [--model bench|bench-delayed|bench-cached]
+ *   [--a-store JSON] [--b-store JSON] [--a-server JSON] [--b-server JSON] [--rounds N] [--seconds N] [--model bench|bench-delayed|bench-cached]
  *   [--connections N] [--json]
  * DIR is a checkout with `dist/` built (default: this one for both). `bench-delayed` is the
  * mock answering in 20 ms; `bench-cached` answers from the exact cache after the first call.
@@ -37,6 +37,9 @@ const { values: flags } = parseArgs({
     'b-flags': { type: 'string', default: '' },
     'a-store': { type: 'string', default: '{}' },
     'b-store': { type: 'string', default: '{}' },
+    /** Settings merged into each side's `server:` section (e.g. `{"heap_growth_percent":50}`). */
+    'a-server': { type: 'string', default: '{}' },
+    'b-server': { type: 'string', default: '{}' },
     rounds: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '3' },
     model: { type: 'string', default: 'bench' },
@@ -96,10 +99,10 @@ function peakRssMb(pid: number): number {
   return kb === undefined ? Number.NaN : Math.round(kb / 102.4) / 10;
 }
 
-async function startGateway(label: string, dir: string, nodeFlags: string, store: string, mockOrigin: string): Promise<Side> {
+async function startGateway(label: string, dir: string, nodeFlags: string, store: string, server: string, mockOrigin: string): Promise<Side> {
   const tmp = mkdtempSync(join(tmpdir(), 'llmops-paired-'));
   const config = {
-    server: { host: '127.0.0.1', port: 0, log_level: 'warn' },
+    server: { host: '127.0.0.1', port: 0, log_level: 'warn', ...(JSON.parse(server) as object) },
     store: { url: `sqlite:${join(tmp, 'llmops.db')}`, ...(JSON.parse(store) as object) },
     providers_from_env: false,
     providers: {
@@ -172,16 +175,16 @@ async function main(): Promise<void> {
   const mockPort = await waitForLine(mock, 'mock upstream', (l) => /"port":(\d+)/.exec(l)?.[1], 10_000, () => '(its stderr is above)');
   const mockOrigin = `http://127.0.0.1:${mockPort}`;
   const sides = [
-    await startGateway('A', resolve(flags.a), flags['a-flags'], flags['a-store'], mockOrigin),
-    await startGateway('B', resolve(flags.b), flags['b-flags'], flags['b-store'], mockOrigin),
+    await startGateway('A', resolve(flags.a), flags['a-flags'], flags['a-store'], flags['a-server'], mockOrigin),
+    await startGateway('B', resolve(flags.b), flags['b-flags'], flags['b-store'], flags['b-server'], mockOrigin),
   ];
   await new Promise((r) => setTimeout(r, 300));
   for (const s of sides) s.writerTid = writerThread(s.pid);
   const say = (line: string): void => {
     if (!flags.json) process.stdout.write(`${line}\n`);
   };
-  say(`A: ${sides[0]!.dir} ${flags['a-flags']} ${flags['a-store']}`);
-  say(`B: ${sides[1]!.dir} ${flags['b-flags']} ${flags['b-store']}`);
+  say(`A: ${sides[0]!.dir} ${flags['a-flags']} ${flags['a-store']} ${flags['a-server']}`);
+  say(`B: ${sides[1]!.dir} ${flags['b-flags']} ${flags['b-store']} ${flags['b-server']}`);
   say(`${ROUNDS} rounds of ${SECONDS} s each per gateway, model ${flags.model}, ${flags.connections} connections${hasTaskset ? '; gateways on CPU 0, mock and load generator on CPU 1' : ' (taskset not found: not pinned)'}`);
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 ? [...sides].reverse() : sides) {
