@@ -13,7 +13,6 @@ import { StoreStartError } from './store/store-errors.js';
 import { parseSse } from './sse.js';
 import type { TraceRecord } from './store/types.js';
 import { renderTable } from './table.js';
-import { releaseYoungGenerationFlag } from './node-flags.js';
 import { renderBudgets, type BudgetReport } from './limits/budget-table.js';
 import { addKeyLimitOptions, describeKeyLimits, keyLimitsFrom, type KeyLimitOptions } from './limits/cli-options.js';
 
@@ -51,7 +50,6 @@ program
   .option('--host <host>', 'address to listen on (overrides server.host)')
   .action(async (opts: { config?: string; port?: number; host?: string }) => {
     const config = loadOrExit(opts.config);
-    releaseYoungGenerationFlag(setFlagsFromString);
     // V8 reads this flag at every full GC, so setting it after start takes effect. Under load
     // its own heuristic let the heap reach ~4x the live size; the default 50% keeps the
     // request thread's old generation between about 25 and 37 MB (paired runs in the README:

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+
 /**
  * The V8 flags `llmops serve` runs with. They must be given when node starts (a young
  * generation's size is fixed when the heap is set up), so they live in three places that
@@ -13,9 +15,10 @@ export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
 /**
  * A young-generation size given on the command line also overrides the one a worker
  * thread asks for in its `resourceLimits` (V8 prefers the flag), which would give the
- * trace writer thread 16 MB it does not use. Once this thread's heap is set up the flag has
- * done its work here, so it is cleared before any worker starts.
+ * trace writer thread 16 MB it does not use. The flag is read when an isolate's heap is set
+ * up, so once the main thread runs it has done its work there: a worker that sizes its own
+ * young generation clears it just before it starts.
  */
-export function releaseYoungGenerationFlag(setFlags: (flags: string) => void): void {
-  setFlags('--max-semi-space-size=0');
+export function releaseYoungGenerationFlag(): void {
+  setFlagsFromString('--max-semi-space-size=0');
 }

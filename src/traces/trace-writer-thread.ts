@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
+import { releaseYoungGenerationFlag } from '../node-flags.js';
 import { setThreadNice } from './thread-priority.js';
 import type { BatchReport, BatchWriterOptions } from './batch-writer.js';
 import type { HandoffReport, TraceWriter } from './trace-sink.js';
@@ -98,7 +99,9 @@ export class TraceWriterThread implements TraceWriter {
 
   private spawn(): void {
     // A small young generation: the thread holds only the traces it has not written yet, and
-    // a default-sized one costs tens of MB of RSS for nothing.
+    // a default-sized one costs tens of MB of RSS for nothing. A size on node's command line
+    // would override the one asked for here.
+    releaseYoungGenerationFlag();
     const worker = new Worker(WORKER_FILE, { workerData: { storeUrl: this.storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker = worker;
     this.ready = false;
