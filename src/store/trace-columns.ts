@@ -88,6 +88,8 @@ const JSON_COLUMNS = TRACE_COLUMNS.filter(([, kind]) => kind === 'json' || kind 
  * runs on the request thread once per call).
  */
 const scalarsOf = new Function('t', `return [${SCALAR_COLUMNS.map((c) => `t.${c} ?? null`).join(', ')}];`) as (t: StorableTrace) => unknown[];
+/** The JSON columns' values in order, read the same way. */
+const jsonValuesOf = new Function('t', `return [${JSON_COLUMNS.map(([c]) => `t.${c}`).join(', ')}];`) as (t: StorableTrace) => unknown[];
 /** The other way: a record of one shape from the scalars, its JSON columns still null. */
 const recordOf = new Function(
   'a',
@@ -107,9 +109,10 @@ export function encodeTrace(t: StorableTrace): string {
   // postMessage then has to flatten).
   const parts = new Array<string>(JSON_COLUMNS.length + 1);
   parts[0] = JSON.stringify(scalarsOf(t));
+  const values = jsonValuesOf(t);
   for (let i = 0; i < JSON_COLUMNS.length; i++) {
-    const [name, kind] = JSON_COLUMNS[i]!;
-    const v = t[name];
+    const kind = JSON_COLUMNS[i]![1];
+    const v = values[i];
     let text: string;
     if (v === null || v === undefined) text = '';
     else if (v instanceof JsonText) text = v.text;
@@ -136,19 +139,39 @@ export function decodeTrace(s: string): StorableTrace {
   return out as unknown as StorableTrace;
 }
 
+/** A JSON column's parameter: its text as is, else serialized. */
+function jsonCell(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof JsonText) return v.text;
+  return JSON.stringify(v);
+}
+
+/** A `json_text` column's parameter: already text (a payload as received), else serialized. */
+function jsonTextCell(v: unknown): string | null {
+  return typeof v === 'string' ? v : jsonCell(v);
+}
+
+/**
+ * Row makers made once from the column list, like {@link scalarsOf}: each column a fixed
+ * property read (a loop reading `t[name]` goes megamorphic on the writer thread).
+ */
+const rowMaker = (boolAsInt: boolean): ((t: StorableTrace) => unknown[]) =>
+  new Function(
+    'jsonCell',
+    'jsonTextCell',
+    `return (t) => [${TRACE_COLUMNS.map(([c, kind]) => {
+      if (kind === 'json') return `jsonCell(t.${c})`;
+      if (kind === 'json_text') return `jsonTextCell(t.${c})`;
+      if (kind === 'bool' && boolAsInt) return `(t.${c} === null || t.${c} === undefined ? null : t.${c} ? 1 : 0)`;
+      return `t.${c} ?? null`;
+    }).join(', ')}];`,
+  )(jsonCell, jsonTextCell) as (t: StorableTrace) => unknown[];
+const rowWithIntBools = rowMaker(true);
+const rowWithBools = rowMaker(false);
+
 /** A record as one row of SQL parameters, in {@link TRACE_COLUMNS} order. */
 export function traceToRow(t: StorableTrace, boolAsInt: boolean): unknown[] {
-  const row = new Array<unknown>(TRACE_COLUMNS.length);
-  for (let i = 0; i < TRACE_COLUMNS.length; i++) {
-    const [name, kind] = TRACE_COLUMNS[i]!;
-    const v = t[name];
-    if (v === null || v === undefined) row[i] = null;
-    else if (v instanceof JsonText) row[i] = v.text;
-    else if (kind === 'json' || (kind === 'json_text' && typeof v !== 'string')) row[i] = JSON.stringify(v);
-    else if (kind === 'bool' && boolAsInt) row[i] = v ? 1 : 0;
-    else row[i] = v;
-  }
-  return row;
+  return boolAsInt ? rowWithIntBools(t) : rowWithBools(t);
 }
 
 /** A stored row back as a record. */

@@ -72,8 +72,9 @@ export class SqliteStore extends SqlStore {
         try {
           const row = traceToRow(t, true);
           row.push(hourOf(t.started_at), histBucket(t.latency_ms), histBucket(t.ttft_ms));
-          // A trace written twice (a retried batch, a re-sent span) counts once.
-          if (insertTrace.run(row).changes > 0) inserted.push(t);
+          // A trace written twice (a retried batch, a re-sent span) counts once. The row goes as
+          // arguments: better-sqlite3 binds those directly, an array element by element through V8.
+          if (insertTrace.run(...row).changes > 0) inserted.push(t);
         } catch (err) {
           // A row refused for its values undoes only its own statement (SQLite's ABORT):
           // the transaction goes on without it. Anything else fails the whole batch.
