@@ -90,11 +90,12 @@ const JSON_COLUMNS = TRACE_COLUMNS.filter(([, kind]) => kind === 'json' || kind 
 const scalarsOf = new Function('t', `return [${SCALAR_COLUMNS.map((c) => `t.${c} ?? null`).join(', ')}];`) as (t: StorableTrace) => unknown[];
 /** The JSON columns' values in order, read the same way. */
 const jsonValuesOf = new Function('t', `return [${JSON_COLUMNS.map(([c]) => `t.${c}`).join(', ')}];`) as (t: StorableTrace) => unknown[];
-/** The other way: a record of one shape from the scalars, its JSON columns still null. */
+/** The other way: a record of one shape from the scalars and the JSON columns' texts. */
 const recordOf = new Function(
   'a',
-  `return { ${TRACE_COLUMNS.map(([c, kind]) => `${c}: ${kind === 'json' || kind === 'json_text' ? 'null' : `a[${SCALAR_COLUMNS.indexOf(c)}]`}`).join(', ')} };`,
-) as (scalars: unknown[]) => Record<string, unknown>;
+  'j',
+  `return { ${TRACE_COLUMNS.map(([c, kind]) => `${c}: ${kind === 'json' || kind === 'json_text' ? `j[${JSON_COLUMNS.findIndex(([n]) => n === c)}]` : `a[${SCALAR_COLUMNS.indexOf(c)}]`}`).join(', ')} };`,
+) as (scalars: unknown[], json: (JsonText | null)[]) => StorableTrace;
 
 /**
  * A trace as one string for the writer thread: its scalar columns as one JSON array, then
@@ -129,14 +130,15 @@ export function encodeTrace(t: StorableTrace): string {
 export function decodeTrace(s: string): StorableTrace {
   let at = s.indexOf('\u0000');
   if (at < 0) return JSON.parse(s) as TraceRecord;
-  const out = recordOf(JSON.parse(s.slice(0, at)) as unknown[]);
-  for (const [name] of JSON_COLUMNS) {
+  const scalars = JSON.parse(s.slice(0, at)) as unknown[];
+  const json = new Array<JsonText | null>(JSON_COLUMNS.length);
+  for (let i = 0; i < json.length; i++) {
     const next = s.indexOf('\u0000', at + 1);
     const text = next < 0 ? s.slice(at + 1) : s.slice(at + 1, next);
-    out[name] = text === '' ? null : new JsonText(text);
+    json[i] = text === '' ? null : new JsonText(text);
     at = next;
   }
-  return out as unknown as StorableTrace;
+  return recordOf(scalars, json);
 }
 
 /** A JSON column's parameter: its text as is, else serialized. */
