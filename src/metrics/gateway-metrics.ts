@@ -60,6 +60,17 @@ interface Series {
   input: CounterSeries;
   output: CounterSeries;
   cost: CounterSeries;
+  /** The cache series of this call's endpoint, model and key, made on the first hit or miss. */
+  cache?: CacheSeries;
+}
+
+interface CacheSeries {
+  miss: CounterSeries;
+  exact: CounterSeries;
+  semantic: CounterSeries;
+  savedUsd: CounterSeries;
+  savedInput: CounterSeries;
+  savedOutput: CounterSeries;
 }
 
 export class GatewayMetrics {
@@ -190,7 +201,7 @@ export class GatewayMetrics {
     if (t.cost_usd !== null) this.cost.add(s.cost, t.cost_usd);
     else if (t.usage && t.provider !== null) this.unpriced.inc(1, provider, model);
     for (const a of t.attempts) this.attempts.inc(1, a.provider, a.status === null ? 'none' : String(a.status));
-    if (t.cache_status === 'hit' || t.cache_status === 'miss') this.observeCache(t, model, key);
+    if (t.cache_status === 'hit' || t.cache_status === 'miss') this.observeCache(t, (s.cache ??= this.cacheSeries(t.endpoint, model, key)));
   }
 
   /** The series one call updates, looked up by one string. Bounded like the label sets. */
@@ -212,20 +223,30 @@ export class GatewayMetrics {
     return s;
   }
 
-  private observeCache(t: TraceRecord, model: string, key: string): void {
+  private cacheSeries(endpoint: string, model: string, key: string): CacheSeries {
+    return {
+      miss: this.cacheLookups.at(endpoint, model, key, 'miss', 'none'),
+      exact: this.cacheLookups.at(endpoint, model, key, 'hit', 'exact'),
+      semantic: this.cacheLookups.at(endpoint, model, key, 'hit', 'semantic'),
+      savedUsd: this.cacheSavedUsd.at(model, key),
+      savedInput: this.cacheSavedTokens.at(model, key, 'input'),
+      savedOutput: this.cacheSavedTokens.at(model, key, 'output'),
+    };
+  }
+
+  private observeCache(t: TraceRecord, c: CacheSeries): void {
     if (t.cache_status === 'miss') {
-      this.cacheLookups.inc(1, t.endpoint, model, key, 'miss', 'none');
+      this.cacheLookups.add(c.miss, 1);
       return;
     }
     const a = t.attributes ?? {};
-    const kind = a['llmops.cache.kind'] === 'semantic' ? 'semantic' : 'exact';
-    this.cacheLookups.inc(1, t.endpoint, model, key, 'hit', kind);
+    this.cacheLookups.add(a['llmops.cache.kind'] === 'semantic' ? c.semantic : c.exact, 1);
     const usd = a['llmops.cache.saved_usd'];
-    if (typeof usd === 'number') this.cacheSavedUsd.inc(usd, model, key);
+    if (typeof usd === 'number') this.cacheSavedUsd.add(c.savedUsd, usd);
     const input = a['llmops.cache.saved_input_tokens'];
     const output = a['llmops.cache.saved_output_tokens'];
-    if (typeof input === 'number' && input > 0) this.cacheSavedTokens.inc(input, model, key, 'input');
-    if (typeof output === 'number' && output > 0) this.cacheSavedTokens.inc(output, model, key, 'output');
+    if (typeof input === 'number' && input > 0) this.cacheSavedTokens.add(c.savedInput, input);
+    if (typeof output === 'number' && output > 0) this.cacheSavedTokens.add(c.savedOutput, output);
   }
 }
 
