@@ -121,6 +121,32 @@ describe('rollupBatch', () => {
     }
   });
 
+  it('keeps groups apart whatever their values hold (separators, prefixes)', () => {
+    const a = { ...base(0), feature: 'x\u00011y', user_id: null, key_id: 'k1' };
+    // Joined with a separator and a presence prefix, these two would read the same.
+    const b = { ...base(1), feature: 'x', user_id: 'y\u00010', key_id: 'k1' };
+    const c = { ...base(2), feature: '0', user_id: '1', key_id: 'k2' };
+    const d = { ...base(3), feature: null, user_id: '01', key_id: 'k2' };
+    const rows = rollupBatch([a, b, c, d, a]);
+    const byKey = (dim: string) => rows.filter((r) => r.dim === dim).map((r) => [r.value, r.requests]);
+    expect(byKey('key')).toEqual([
+      ['k1', 3],
+      ['k2', 2],
+    ]);
+    expect(byKey('feature')).toEqual([
+      ['', 1],
+      ['0', 1],
+      ['x', 1],
+      ['x\u00011y', 2],
+    ]);
+    expect(byKey('user')).toEqual([
+      ['', 2],
+      ['01', 1],
+      ['1', 1],
+      ['y\u00010', 1],
+    ]);
+  });
+
   it('tells a dimension without a value from one whose value is the empty string', () => {
     const rows = rollupBatch([{ ...base(0), feature: null }, { ...base(1), feature: '' }, { ...base(2), feature: undefined as unknown as null }]);
     const feature = rows.filter((r) => r.dim === 'feature').map((r) => [r.present, r.value, r.requests]);

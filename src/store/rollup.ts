@@ -196,7 +196,8 @@ export function rollupBatch(batch: Iterable<RollupSource>): RollupRow[] {
     const values = dimValues(t);
     let g = last;
     if (g === undefined || g.hour !== hour || g.kind !== t.kind || !sameValues(g.values, values)) {
-      const id = `${hour}\u0001${t.kind}\u0001${values.map((v) => (v === null ? '0' : `1${v}`)).join('\u0001')}`;
+      // JSON: unambiguous whatever the values hold (they come from callers' tags).
+      const id = JSON.stringify([hour, t.kind, values]);
       g = groups.get(id);
       if (!g) {
         g = { hour, kind: t.kind, values, ...emptySums(), lat: [], ttft: [] };
