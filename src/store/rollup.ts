@@ -149,94 +149,89 @@ function compareKeys(a: RollupKey, b: RollupKey): number {
   return a.dim < b.dim ? -1 : a.dim > b.dim ? 1 : a.hour - b.hour || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || a.present - b.present || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
 }
 
-/** Traces of one hour and kind with the same value in every dimension: summed once, then added to each dimension's row. */
-interface Group extends RollupSums {
-  hour: number;
-  kind: string;
-  /** Each dimension's value (null when the trace has none), in {@link ROLLUP_DIMS} order. */
-  values: (string | null)[];
-  lat: number[];
-  ttft: number[];
-}
-
-/** A trace's value for each dimension, in {@link ROLLUP_DIMS} order (a fixed read per field, not a lookup by name). */
-function dimValues(t: RollupSource): (string | null)[] {
-  return [
-    '',
-    t.requested_model ?? null,
-    t.provider ?? null,
-    t.feature ?? null,
-    t.user_id ?? null,
-    t.key_id ?? null,
-    t.environment ?? null,
-    t.prompt_version ?? null,
-  ];
+/** A trace's value in dimension `i` of {@link ROLLUP_DIMS} (null when it has none): fixed property reads, not a lookup by name. */
+function dimValue(t: RollupSource, i: number): string | null {
+  switch (i) {
+    case 0:
+      return '';
+    case 1:
+      return t.requested_model ?? null;
+    case 2:
+      return t.provider ?? null;
+    case 3:
+      return t.feature ?? null;
+    case 4:
+      return t.user_id ?? null;
+    case 5:
+      return t.key_id ?? null;
+    case 6:
+      return t.environment ?? null;
+    default:
+      return t.prompt_version ?? null;
+  }
 }
 if (ROLLUP_DIMS.map((d) => d.column ?? '').join() !== ',requested_model,provider,feature,user_id,key_id,environment,prompt_version') {
-  throw new Error('rollup: dimValues() does not follow ROLLUP_DIMS');
-}
-
-function sameValues(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  throw new Error('rollup: dimValue() does not follow ROLLUP_DIMS');
 }
 
 /**
  * What a batch of traces adds to the rollups, summed per row and sorted by key (so that
- * concurrent writers lock rows in one order). Traces are first summed per group of equal
- * dimension values (a batch holds few: one per model, key, feature... combination), each
- * trace compared with its predecessor's group before any lookup by key, and each group is
- * then added to its rows: the per-dimension work is per group, not per trace.
+ * concurrent writers lock rows in one order). Each dimension remembers the row its last
+ * trace went to: a trace whose value there is the same (most of a busy gateway's traces
+ * share the model, key and environment of the one before) adds to it without building and
+ * looking up the row's key.
  */
 export function rollupBatch(batch: Iterable<RollupSource>): RollupRow[] {
-  const groups = new Map<string, Group>();
-  let last: Group | undefined;
+  const rows = new Map<string, RollupRow>();
+  const dims = ROLLUP_DIMS.length;
+  const lastRow = new Array<RollupRow | undefined>(dims).fill(undefined);
+  const lastValue = new Array<string | null>(dims).fill(null);
+  let lastHour = NaN;
+  let lastKind = '';
+  let prefix = '';
   for (const t of batch) {
     const hour = Math.floor(t.started_at / HOUR_MS) * HOUR_MS;
-    const values = dimValues(t);
-    let g = last;
-    if (g === undefined || g.hour !== hour || g.kind !== t.kind || !sameValues(g.values, values)) {
-      // JSON: unambiguous whatever the values hold (they come from callers' tags).
-      const id = JSON.stringify([hour, t.kind, values]);
-      g = groups.get(id);
-      if (!g) {
-        g = { hour, kind: t.kind, values, ...emptySums(), lat: [], ttft: [] };
-        groups.set(id, g);
-      }
-      last = g;
+    if (hour !== lastHour || t.kind !== lastKind) {
+      lastHour = hour;
+      lastKind = t.kind;
+      prefix = `${hour}\u0001${t.kind}\u0001`;
+      lastRow.fill(undefined);
     }
-    g.requests++;
-    if (t.status === 'error') g.errors++;
-    g.input_tokens += t.input_tokens ?? 0;
-    g.output_tokens += t.output_tokens ?? 0;
-    g.cached_tokens += t.cached_tokens ?? 0;
-    g.reasoning_tokens += t.reasoning_tokens ?? 0;
-    g.cost_usd += t.cost_usd ?? 0;
-    if (t.cost_usd === null && t.kind === 'llm') g.unknown_cost++;
-    if (t.cache_status === 'hit') g.cache_hits++;
-    else if (t.cache_status === 'miss') g.cache_misses++;
     const lat = histBucket(t.latency_ms);
     const ttft = histBucket(t.ttft_ms);
-    if (lat !== null) g.lat[lat] = (g.lat[lat] ?? 0) + 1;
-    if (ttft !== null) g.ttft[ttft] = (g.ttft[ttft] ?? 0) + 1;
-  }
-  const rows = new Map<string, RollupRow>();
-  for (const g of groups.values()) {
-    const prefix = `${g.hour}\u0001${g.kind}\u0001`;
-    for (let i = 0; i < ROLLUP_DIMS.length; i++) {
-      const d = ROLLUP_DIMS[i]!;
-      const raw = g.values[i];
-      const present: 0 | 1 = raw === null || raw === undefined ? 0 : 1;
-      const value = present ? String(raw) : '';
-      const id = `${prefix}${d.dim}\u0001${present}${value}`;
-      let row = rows.get(id);
-      if (!row) {
-        row = { hour: g.hour, kind: g.kind, dim: d.dim, present, value, ...emptySums(), lat_hist: d.hist ? [] : null, ttft_hist: d.hist ? [] : null };
-        rows.set(id, row);
+    const status = t.status === 'error' ? 1 : 0;
+    const unknown = t.cost_usd === null && t.kind === 'llm' ? 1 : 0;
+    const hit = t.cache_status === 'hit' ? 1 : 0;
+    const miss = t.cache_status === 'miss' ? 1 : 0;
+    for (let i = 0; i < dims; i++) {
+      const raw = dimValue(t, i);
+      let row = lastRow[i];
+      if (row === undefined || lastValue[i] !== raw) {
+        const d = ROLLUP_DIMS[i]!;
+        const present: 0 | 1 = raw === null ? 0 : 1;
+        const value = raw === null ? '' : String(raw);
+        // The value last: whatever it holds, the key reads as one row only.
+        const id = `${prefix}${d.dim}\u0001${present}${value}`;
+        row = rows.get(id);
+        if (!row) {
+          row = { hour, kind: t.kind, dim: d.dim, present, value, ...emptySums(), lat_hist: d.hist ? [] : null, ttft_hist: d.hist ? [] : null };
+          rows.set(id, row);
+        }
+        lastRow[i] = row;
+        lastValue[i] = raw;
       }
-      addSums(row, g);
-      if (row.lat_hist) addSparse(row.lat_hist, g.lat);
-      if (row.ttft_hist) addSparse(row.ttft_hist, g.ttft);
+      row.requests++;
+      row.errors += status;
+      row.input_tokens += t.input_tokens ?? 0;
+      row.output_tokens += t.output_tokens ?? 0;
+      row.cached_tokens += t.cached_tokens ?? 0;
+      row.reasoning_tokens += t.reasoning_tokens ?? 0;
+      row.cost_usd += t.cost_usd ?? 0;
+      row.unknown_cost += unknown;
+      row.cache_hits += hit;
+      row.cache_misses += miss;
+      if (row.lat_hist && lat !== null) row.lat_hist[lat] = (row.lat_hist[lat] ?? 0) + 1;
+      if (row.ttft_hist && ttft !== null) row.ttft_hist[ttft] = (row.ttft_hist[ttft] ?? 0) + 1;
     }
   }
   const out = [...rows.values()].sort(compareKeys);
@@ -246,13 +241,6 @@ export function rollupBatch(batch: Iterable<RollupSource>): RollupRow[] {
     if (r.ttft_hist) r.ttft_hist = Array.from(r.ttft_hist, (n) => n ?? 0);
   }
   return out;
-}
-
-/** Adds sparse counts (holes are zero) into `into`, which may be sparse too. */
-function addSparse(into: number[], counts: readonly number[]): void {
-  counts.forEach((n, i) => {
-    into[i] = (into[i] ?? 0) + n;
-  });
 }
 
 /** Adds two histograms element-wise. */
