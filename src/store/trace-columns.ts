@@ -112,16 +112,11 @@ export function encodeTrace(t: StorableTrace): string {
   parts[0] = JSON.stringify(scalarsOf(t));
   const values = jsonValuesOf(t);
   for (let i = 0; i < JSON_COLUMNS.length; i++) {
-    const kind = JSON_COLUMNS[i]![1];
     const v = values[i];
-    let text: string;
-    if (v === null || v === undefined) text = '';
-    else if (v instanceof JsonText) text = v.text;
-    else if (kind === 'json_text' && typeof v === 'string') {
+    if (JSON_COLUMNS[i]![1] === 'json_text' && typeof v === 'string') {
       if (v.includes('\u0000') || v === '') return JSON.stringify(t, (_k, x: unknown) => (x instanceof JsonText ? JSON.parse(x.text) : x));
-      text = v;
-    } else text = JSON.stringify(v) ?? '';
-    parts[i + 1] = text;
+      parts[i + 1] = v;
+    } else parts[i + 1] = jsonCell(v) ?? '';
   }
   return parts.join('\u0000');
 }
