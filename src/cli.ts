@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { createGateway, resolveAdminKey } from './gateway.js';
 import { StoreStartError } from './store/store-errors.js';
+import { guardStdio, writeStdout } from './logger.js';
 import { parseSse } from './sse.js';
 import type { TraceRecord } from './store/types.js';
 import { renderTable } from './table.js';
@@ -49,6 +50,8 @@ program
   .option('-p, --port <n>', 'port to listen on (overrides server.port)', port)
   .option('--host <host>', 'address to listen on (overrides server.host)')
   .action(async (opts: { config?: string; port?: number; host?: string }) => {
+    // A gateway whose log reader goes away keeps serving (and can still be stopped).
+    guardStdio();
     const config = loadOrExit(opts.config);
     // V8 reads this flag at every full GC, so setting it after start takes effect. Under load
     // its own heuristic let the heap reach ~4x the live size; the default 50% keeps the
@@ -86,7 +89,7 @@ program
     const models = gw.router.publicModels().map((m) => m.name);
     const keyRef = admin.source === 'env' ? '$LLMOPS_ADMIN_KEY' : `$(cat ${admin.file})`;
     const example = models.includes('demo') ? 'demo' : (models[0] ?? 'provider/model');
-    process.stdout.write(
+    writeStdout(
       [
         `llmops listening on ${url}  (config: ${config.source}, store: ${config.store.url})`,
         `providers: ${providers || 'none'}`,
@@ -102,7 +105,7 @@ program
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      process.stdout.write(`llmops: ${signal} received, draining\n`);
+      writeStdout(`llmops: ${signal} received, draining\n`);
       gw.close().then(
         () => process.exit(0),
         (err: unknown) => {
@@ -487,6 +490,16 @@ program
     }
     process.stdout.write(renderBudgets(res));
   });
+
+// A client command whose reader went away (`llmops traces tail | head`) stops quietly, as
+// Unix tools do; `serve` guards its streams instead and goes on serving.
+program.hook('preAction', (_program, command) => {
+  if (command.name() === 'serve') return;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+});
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`llmops: ${(err as Error).message}\n`);

@@ -20,7 +20,32 @@ function serializeError(err: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+/** Writes to stderr unless it is gone (see `guardStdio`). */
+function writeStderr(line: string): void {
+  if (!process.stderr.destroyed) process.stderr.write(line);
+}
+
+let stdioGuarded = false;
+
+/**
+ * Keeps a closed stdout or stderr (EPIPE: whatever read the pipe went away, say a log shipper
+ * or `llmops serve | head`) from becoming an uncaught exception. Unguarded, that exception is
+ * logged to stderr, which fails the same way, and the process spins on the loop instead of
+ * serving or shutting down. Guarded, the broken stream is destroyed and what was meant for it
+ * is dropped; the gateway goes on. Call once, before the first write.
+ */
+export function guardStdio(): void {
+  if (stdioGuarded) return;
+  stdioGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => stream.destroy());
+}
+
+/** Writes to stdout unless it is gone (see `guardStdio`). */
+export function writeStdout(text: string): void {
+  if (!process.stdout.destroyed) process.stdout.write(text);
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = writeStderr): Logger {
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[lvl] < min) return;

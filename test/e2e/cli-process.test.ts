@@ -160,4 +160,40 @@ describe('llmops binary', () => {
     expect(n).toBe(20);
     expect(k.last_used_at).toBeGreaterThan(0);
   }, 60_000); // several real processes start here; a loaded 2-core machine needs the time
+
+  it('keeps serving, and stops on SIGTERM, after whatever read its output went away; `traces tail | head` ends quietly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-epipe-'));
+    const { child, url } = await serve(
+      [
+        'server: { host: 127.0.0.1, log_level: debug }',
+        `store: { url: "sqlite:${join(dir, 'llmops.db')}", trace_flush_ms: 50 }`,
+        'providers_from_env: false',
+        'providers:',
+        '  demo: { type: demo }',
+        'models:',
+        '  demo: { targets: [{ provider: demo, model: demo-chat }] }',
+      ].join('\n'),
+      dir,
+    );
+    const tail = spawn(process.execPath, [CLI, 'traces', 'tail', '--url', url], { env: { PATH: process.env.PATH, LLMOPS_ADMIN_KEY: ADMIN } });
+    children.push(tail);
+    await new Promise<void>((resolve) => tail.stderr.on('data', (d: Buffer) => d.toString().includes('tailing') && resolve()));
+    const tailExit = new Promise<number | null>((resolve) => tail.on('exit', resolve));
+    // The readers go away: every later write to these pipes fails with EPIPE.
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    tail.stdout.destroy();
+    const call = (): Promise<number> =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status);
+    expect(await call()).toBe(200);
+    expect(await call()).toBe(200);
+    expect(await tailExit).toBe(0);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
