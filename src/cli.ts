@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { createGateway, resolveAdminKey } from './gateway.js';
 import { StoreStartError } from './store/store-errors.js';
 import { guardStdio, writeStdout } from './logger.js';
+import { keepWasmAtBaseline } from './node-flags.js';
 import { parseSse } from './sse.js';
 import type { TraceRecord } from './store/types.js';
 import { renderTable } from './table.js';
@@ -64,6 +65,7 @@ program
         process.stderr.write(`llmops: server.heap_growth_percent not applied (${(err as Error).message}); V8 sizes the heap itself\n`);
       }
     }
+    keepWasmAtBaseline();
     const admin = resolveAdminKey(config);
     let gw: ReturnType<typeof createGateway>;
     try {

@@ -22,3 +22,23 @@ export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
 export function releaseYoungGenerationFlag(): void {
   setFlagsFromString('--max-semi-space-size=0');
 }
+
+/** Node flags that choose how V8 tiers WebAssembly; given by whoever started node, they win. */
+const WASM_TIERING_FLAG = /^--(no-)?(wasm-tier-up|wasm-dynamic-tiering|liftoff|liftoff-only)(=|$)/;
+
+/**
+ * Keeps WebAssembly at V8's baseline compiler (Liftoff). undici parses upstream answers
+ * with llhttp compiled to WebAssembly; once it is hot, V8 compiles its state machine again
+ * with TurboFan in the background, and that one compile holds about 35 MB of compiler
+ * memory for half a second in the first second of load: it was the gateway's peak RSS
+ * (README, Performance). At Liftoff, parsing an upstream answer costs about 1 µs more; cache
+ * hits parse none. V8 reads the flags when a module is compiled (undici's first upstream
+ * connection), so this runs before the gateway starts. Returns false when node was started
+ * with a WebAssembly tiering flag of its own (command line or NODE_OPTIONS), which is left as given.
+ */
+export function keepWasmAtBaseline(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+  if ([...execArgv, ...nodeOptions.split(/\s+/)].some((flag) => WASM_TIERING_FLAG.test(flag))) return false;
+  setFlagsFromString('--no-wasm-dynamic-tiering');
+  setFlagsFromString('--no-wasm-tier-up');
+  return true;
+}
