@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
 import { registerQueryApi } from './api/query-api.js';
 import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
 import { openAIChat } from './inbound/openai-chat.js';
 import type { IdGenerator } from './ids.js';
@@ -180,11 +181,14 @@ function contentLengthMismatch(): LlmopsError {
 /** A body's text as JSON: undefined for an empty body (endpoints that need one say so). */
 function parseJsonBody(text: string): unknown {
   if (!/\S/.test(text)) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new LlmopsError('invalid_json', `The request body is not valid JSON: ${(err as Error).message}`);
   }
+  if (nestsDeeperThan(value)) throw new LlmopsError('invalid_json', `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`);
+  return value;
 }
 
 /**

@@ -4,6 +4,7 @@
  * `x-llmops-*` headers and the body's `user` and `metadata` fields.
  */
 import { LlmopsError } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import type { Stage } from './compose.js';
 import type { HeaderMap, RequestContext, RequestTags } from './context.js';
 
@@ -27,6 +28,11 @@ export function readTags(headers: HeaderMap, bodyUser: unknown, bodyMetadata: un
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new LlmopsError('invalid_request', 'Invalid request: the x-llmops-metadata header must be a JSON object', {
+        param: 'x-llmops-metadata',
+      });
+    }
+    if (nestsDeeperThan(parsed)) {
+      throw new LlmopsError('invalid_request', `Invalid request: the x-llmops-metadata header nests more than ${MAX_JSON_DEPTH} levels deep`, {
         param: 'x-llmops-metadata',
       });
     }

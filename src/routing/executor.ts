@@ -48,10 +48,13 @@ const CALLER_ERRORS: ReadonlySet<ErrorCode> = new Set([
   'invalid_request',
 ]);
 
-type Verdict = 'retry' | 'fatal' | 'context' | 'abort';
+type Verdict = 'retry' | 'fatal' | 'context' | 'abort' | 'local';
 
 function classify(err: LlmopsError): Verdict {
   if (err.code === 'client_closed_request' || err.code === 'service_shutting_down') return 'abort';
+  // The gateway's own failure (a bug, or a request it cannot process), not the target's:
+  // counted against the target, one bad request repeated would open its circuit for everyone.
+  if (err.code === 'internal_error') return 'local';
   if (err.code === 'context_length_exceeded') return 'context';
   if (CALLER_ERRORS.has(err.code)) return 'fatal';
   return 'retry';
@@ -113,7 +116,7 @@ export async function executeRoute<T>(
             error: err.message,
           });
           const verdict = classify(err);
-          if (verdict === 'abort') {
+          if (verdict === 'abort' || verdict === 'local') {
             deps.breaker.release(target.key);
             throw err;
           }

@@ -4,6 +4,7 @@
  * gateway keeps serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../../src/json-depth.js';
 import { hashKey } from '../../src/keys/key-service.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -136,6 +137,9 @@ describe('bad input', () => {
     ['a bad max_tokens', { model: 'demo', messages: [{ role: 'user', content: 'x' }], max_tokens: -5 }, 400, 'invalid_request', 'max_tokens'],
     ['a tool message without tool_call_id', { model: 'demo', messages: [{ role: 'tool', content: 'x' }] }, 400, 'invalid_request', 'messages[0].tool_call_id'],
     ['an unknown model', { model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] }, 404, 'model_not_found', 'model'],
+    // Unknown keys pass through (clients send provider extensions), but not nested past the limit.
+    ['a body nested 20,000 levels deep', `{"model":"demo","messages":[{"role":"user","content":"x","extra":${'['.repeat(20_000)}${']'.repeat(20_000)}}]}`, 400, 'invalid_json', null],
+    ['tool parameters nested 20,000 levels deep', `{"model":"demo","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}}]}`, 400, 'invalid_json', null],
   ] as const)('%s → %i %s', async (_name, body, status, code, param) => {
     const res = await chatWith(t.adminKey, body);
     expect(res.status).toBe(status);
@@ -193,6 +197,18 @@ describe('bad input', () => {
     const res = await chatWith(t.adminKey, undefined, { 'x-llmops-metadata': 'not json' });
     expect(res.status).toBe(400);
     expect((await errorOf(res)).param).toBe('x-llmops-metadata');
+    const deep = await chatWith(t.adminKey, undefined, { 'x-llmops-metadata': `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}` });
+    expect(deep.status).toBe(400);
+    expect(await errorOf(deep)).toMatchObject({ param: 'x-llmops-metadata', message: expect.stringContaining('64 levels') });
+  });
+
+  it('takes a body nested right up to the depth limit, and names the limit one level past it', async () => {
+    // body, messages, the message, then arrays: 3 + 61 = 64 levels.
+    const body = (arrays: number): string => `{"model":"demo","messages":[{"role":"user","content":"x","extra":${'['.repeat(arrays)}${']'.repeat(arrays)}}]}`;
+    expect((await chatWith(t.adminKey, body(MAX_JSON_DEPTH - 3))).status).toBe(200);
+    const res = await chatWith(t.adminKey, body(MAX_JSON_DEPTH - 2));
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ code: 'invalid_json', message: `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.` });
   });
 
   it('answers unknown endpoints with 404 in the OpenAI shape', async () => {
