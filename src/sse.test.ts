@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSse, SseParser, type SseEvent } from './sse.js';
+import { MAX_SSE_EVENT_CHARS, parseSse, SseEventTooLargeError, SseParser, type SseEvent } from './sse.js';
 
 async function all(chunks: string[]): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
@@ -42,5 +42,43 @@ describe('SSE parser', () => {
     p.push('data: [DONE]\n');
     expect(p.end()).toEqual([{ event: undefined, data: '[DONE]' }]);
     expect(new SseParser().end()).toEqual([]);
+  });
+});
+
+describe('SSE parser limits', () => {
+  it('parses a line that spans thousands of chunks, scanning each chunk once', () => {
+    // A 16 MB line in 4 KB chunks: rescanning the pending line on every push made this
+    // cost the square of its length (a 300 MB line held the gateway's event loop for minutes).
+    const p = new SseParser();
+    const chunk = 'a'.repeat(4096);
+    expect(p.push('data: ')).toEqual([]);
+    for (let i = 0; i < 4096; i++) expect(p.push(chunk)).toEqual([]);
+    const [ev] = p.push('\n\n');
+    expect(ev?.data.length).toBe(4096 * 4096);
+    expect(ev?.data.startsWith('aaaa')).toBe(true);
+  });
+
+  it('a \\r at the end of one chunk and \\n at the start of the next are one line end', () => {
+    const p = new SseParser();
+    expect(p.push('data: one\r')).toEqual([]);
+    expect(p.push('\ndata: two\r')).toEqual([]);
+    expect(p.push('\r')).toEqual([{ event: undefined, data: 'one\ntwo' }]);
+  });
+
+  it('refuses an event that outgrows the limit, in one line or in many data lines, but not a stream of many events', () => {
+    const mib = 'b'.repeat(1024 * 1024);
+    const long = new SseParser();
+    long.push('data: ');
+    expect(() => {
+      for (let i = 0; i <= MAX_SSE_EVENT_CHARS / mib.length; i++) long.push(mib);
+    }).toThrow(SseEventTooLargeError);
+    const lines = new SseParser();
+    expect(() => {
+      for (let i = 0; i <= MAX_SSE_EVENT_CHARS / mib.length; i++) lines.push(`data: ${mib}\n`);
+    }).toThrow(/an SSE event longer than 32 MiB/);
+    const many = new SseParser();
+    let events = 0;
+    for (let i = 0; i <= MAX_SSE_EVENT_CHARS / mib.length + 4; i++) events += many.push(`: comment\ndata: ${mib}\n\n`).length;
+    expect(events).toBe(MAX_SSE_EVENT_CHARS / mib.length + 5);
   });
 });

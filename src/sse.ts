@@ -9,32 +9,63 @@ export interface SseEvent {
 }
 
 /**
- * Incremental SSE parser: feed it text, it returns the completed events.
+ * The most an event's lines may hold (32 MiB of text, its `data` lines together). A chat
+ * chunk is well under 1 KB and a whole answer in one event a few MB; the cap keeps one
+ * upstream that never ends its line (or its event) from taking the gateway's memory.
+ */
+export const MAX_SSE_EVENT_CHARS = 32 * 1024 * 1024;
+
+/** An upstream's event outgrew {@link MAX_SSE_EVENT_CHARS}. */
+export class SseEventTooLargeError extends Error {
+  constructor() {
+    super(`an SSE event longer than ${MAX_SSE_EVENT_CHARS / (1024 * 1024)} MiB`);
+    this.name = 'SseEventTooLargeError';
+  }
+}
+
+/**
+ * Incremental SSE parser: feed it text, it returns the completed events. Each push scans
+ * only the text it is given: a line that spans many chunks is kept as its parts and joined
+ * once it ends (scanning the whole pending line again on every chunk made a long line cost
+ * the square of its length, and held the event loop for minutes).
  *
  * @example
  * const p = new SseParser();
  * p.push('data: {"a":1}\n\n'); // → [{ event: undefined, data: '{"a":1}' }]
  */
 export class SseParser {
-  private buffer = '';
+  /** The current line's text so far, in the pieces it came in. */
+  private pending: string[] = [];
+  /** Characters held: the pending line's, and the current event's data lines'. */
+  private lineSize = 0;
+  private dataSize = 0;
+  /** The last push ended in '\r': a '\n' starting the next one belongs to it. */
+  private skipLf = false;
   private eventName: string | undefined;
   private data: string[] = [];
 
   push(text: string): SseEvent[] {
     const out: SseEvent[] = [];
-    this.buffer += text;
     let start = 0;
-    const buf = this.buffer;
-    for (let i = 0; i < buf.length; i++) {
-      const c = buf.charCodeAt(i);
+    if (this.skipLf) {
+      this.skipLf = false;
+      if (text.charCodeAt(0) === 10) start = 1;
+    }
+    for (let i = start; i < text.length; i++) {
+      const c = text.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
-      // A lone '\r' at the very end may be the first half of '\r\n': wait for more input.
-      if (c === 13 && i === buf.length - 1) break;
-      this.line(buf.slice(start, i), out);
-      if (c === 13 && buf.charCodeAt(i + 1) === 10) i++;
+      this.grow(i - start);
+      this.line(this.takeLine(text.slice(start, i)), out);
+      if (c === 13) {
+        if (i + 1 === text.length) this.skipLf = true;
+        else if (text.charCodeAt(i + 1) === 10) i++;
+      }
       start = i + 1;
     }
-    this.buffer = buf.slice(start);
+    if (start < text.length) {
+      this.grow(text.length - start);
+      this.pending.push(start === 0 ? text : text.slice(start));
+    }
     return out;
   }
 
@@ -45,13 +76,24 @@ export class SseParser {
    */
   end(): SseEvent[] {
     const out: SseEvent[] = [];
-    if (this.buffer.length > 0) {
-      const rest = this.buffer.replace(/\r$/, '');
-      this.buffer = '';
-      if (rest.length > 0) this.line(rest, out);
-    }
+    if (this.pending.length > 0) this.line(this.takeLine(''), out);
     this.line('', out);
     return out;
+  }
+
+  private grow(chars: number): void {
+    this.lineSize += chars;
+    if (this.lineSize + this.dataSize > MAX_SSE_EVENT_CHARS) throw new SseEventTooLargeError();
+  }
+
+  /** The pending pieces and `last` as one line; the pending line is empty again. */
+  private takeLine(last: string): string {
+    this.lineSize = 0;
+    if (this.pending.length === 0) return last;
+    this.pending.push(last);
+    const line = this.pending.join('');
+    this.pending = [];
+    return line;
   }
 
   private line(line: string, out: SseEvent[]): void {
@@ -59,6 +101,7 @@ export class SseParser {
       if (this.data.length > 0) out.push({ event: this.eventName, data: this.data.join('\n') });
       this.data = [];
       this.eventName = undefined;
+      this.dataSize = 0;
       return;
     }
     if (line.charCodeAt(0) === 58 /* ':' */) return;
@@ -66,7 +109,10 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
+    if (field === 'data') {
+      this.data.push(value);
+      this.dataSize += value.length;
+    }
     else if (field === 'event') this.eventName = value;
   }
 }

@@ -6,7 +6,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { ChatRequest, EmbeddingsRequest } from '../canonical.js';
 import { LlmopsError } from '../errors.js';
-import { parseSse } from '../sse.js';
+import { parseSse, SseEventTooLargeError } from '../sse.js';
 import type {
   CallOptions,
   ChatResult,
@@ -72,6 +72,9 @@ export class HttpProvider implements Provider {
         for (const part of decoder.end()) yield part;
       } catch (err) {
         if (err instanceof LlmopsError) throw err;
+        if (err instanceof SseEventTooLargeError) {
+          throw new LlmopsError('upstream_bad_response', `${name}: ${err.message}`, { provider: name, cause: err });
+        }
         const e = transportError(name, err, opts.attempt);
         if (e.code === 'client_closed_request') throw e;
         throw new LlmopsError('upstream_stream_error', `${name}: the upstream stream broke (${e.message})`, {

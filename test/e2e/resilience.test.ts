@@ -331,6 +331,18 @@ describe('streaming faults', () => {
     expect(text).toContain('"code":"upstream_stream_error"');
   });
 
+  it('an upstream event that never ends is cut at the limit: an error event, a trace, and the gateway stays responsive', async () => {
+    const g = await gateway();
+    primary.enqueue({ text: 'one two three four', endlessLineAfterEvents: { events: 2, mib: 40 } });
+    const res = await chat(g, { stream: true });
+    const text = await res.text();
+    expect(text).toContain('"code":"upstream_bad_response"');
+    expect(text).toContain('an SSE event longer than 32 MiB');
+    expect(text.length).toBeLessThan(64 * 1024); // the endless line itself never reached the client
+    expect((await traceOf(g, res))).toMatchObject({ status: 'error', error_code: 'upstream_bad_response' });
+    expect((await fetch(`${g.url}/health`)).status).toBe(200);
+  }, 30_000);
+
   it('a client that disconnects aborts the upstream request, and the call is traced as 499', async () => {
     const g = await gateway();
     primary.enqueue({ text: 'a b c d e f g h i j k l m n o p q r s t', chunkDelayMs: 40 });

@@ -47,6 +47,8 @@ export interface MockScenario {
   truncateAfterEvents?: number;
   /** Stream only: after this many events, send an event whose data is not valid JSON. */
   malformedAfterEvents?: number;
+  /** Stream only: after this many events, start a line and send this many MiB of it without ever ending it. */
+  endlessLineAfterEvents?: { events: number; mib: number };
   /** Stream only: after this many events, send the provider's in-stream error event. */
   errorEventAfterEvents?: number;
 }

@@ -104,6 +104,16 @@ export async function startMockUpstream(dialect: MockDialect, defaults: MockScen
         finished = true;
         return;
       }
+      if (s.endlessLineAfterEvents !== undefined && i === s.endlessLineAfterEvents.events) {
+        res.write('data: {"x":"');
+        const mib = 'z'.repeat(1024 * 1024);
+        for (let n = 0; n < s.endlessLineAfterEvents.mib && !res.destroyed; n++) {
+          if (!res.write(mib)) await new Promise((r) => res.once('drain', r));
+        }
+        res.end();
+        finished = true;
+        return;
+      }
       if (s.errorEventAfterEvents !== undefined && i === s.errorEventAfterEvents) {
         res.write(frame(dialect.streamErrorEvent(s.errorMessage ?? 'mock stream error')));
         res.end();
