@@ -25,7 +25,17 @@ export interface HttpProviderOptions {
   adapter: WireAdapter;
   /** Max open connections per upstream origin. */
   connections?: number;
+  /** The most a whole (not streamed) answer may hold; default {@link MAX_ANSWER_BYTES}. */
+  maxAnswerBytes?: number;
 }
+
+/**
+ * The most one upstream answer that is not streamed may hold: 256 MiB (the largest real ones,
+ * embeddings of a 2,048-input batch at 3,072 dimensions, are about 125 MB of JSON). Past it
+ * the answer is refused as `upstream_bad_response` rather than gathered: a 600 MB answer
+ * outgrew the longest string V8 can make, and the call then never settled.
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
 type ResponseData = Dispatcher.ResponseData;
 
@@ -35,11 +45,13 @@ export class HttpProvider implements Provider {
   private readonly adapter: WireAdapter;
   private readonly agent: Agent;
   private readonly targets = new Map<string, { origin: string; path: string }>();
+  private readonly maxAnswerBytes: number;
 
   constructor(opts: HttpProviderOptions) {
     this.name = opts.name;
     this.type = opts.type;
     this.adapter = opts.adapter;
+    this.maxAnswerBytes = opts.maxAnswerBytes ?? MAX_ANSWER_BYTES;
     this.agent = new Agent({
       connections: opts.connections ?? 256,
       keepAliveTimeout: 30_000,
@@ -157,7 +169,7 @@ export class HttpProvider implements Provider {
     if (opts.attempt.aborted) throw transportError(this.name, opts.attempt.reason, opts.attempt);
     const { origin, path } = this.target(spec.url);
     const answer = await new Promise<WholeAnswer>((resolve, reject) => {
-      const handler = new WholeAnswerHandler(this.name, opts, resolve, reject);
+      const handler = new WholeAnswerHandler(this.name, opts, this.maxAnswerBytes, resolve, reject);
       try {
         this.agent.dispatch({ origin, path, method: 'POST', headers: spec.headers, body: spec.body }, handler);
       } catch (err) {
@@ -190,7 +202,8 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
   private headers: UpstreamHeaders = {};
-  private readonly chunks: Buffer[] = [];
+  private chunks: Buffer[] = [];
+  private bytes = 0;
   private readonly ttfb: NodeJS.Timeout;
   private settled = false;
   private readonly offAbort: () => void;
@@ -198,6 +211,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
   constructor(
     private readonly provider: string,
     private readonly opts: CallOptions,
+    private readonly maxBytes: number,
     private readonly resolve: (a: WholeAnswer) => void,
     private readonly reject: (err: LlmopsError) => void,
   ) {
@@ -216,14 +230,28 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
     this.headers = headers;
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.bytes <= this.maxBytes) {
+      this.chunks.push(chunk);
+      return;
+    }
+    this.chunks = [];
+    const mib = Math.round((this.maxBytes / (1024 * 1024)) * 100) / 100;
+    controller.abort(new LlmopsError('upstream_bad_response', `${this.provider}: the upstream's answer is larger than ${mib} MiB`, { provider: this.provider }));
   }
 
   onResponseEnd(): void {
     if (!this.finish()) return;
     const c = this.chunks;
-    const text = c.length === 1 ? c[0]!.toString('utf8') : Buffer.concat(c).toString('utf8');
+    let text: string;
+    try {
+      text = c.length === 1 ? c[0]!.toString('utf8') : Buffer.concat(c).toString('utf8');
+    } catch (err) {
+      // Whatever goes wrong here must still settle the call: a throw would leave it waiting forever.
+      this.reject(new LlmopsError('upstream_bad_response', `${this.provider}: the upstream's answer could not be read`, { provider: this.provider, cause: err }));
+      return;
+    }
     this.resolve({ status: this.status, headers: this.headers, text });
   }
 
