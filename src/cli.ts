@@ -304,6 +304,11 @@ traces
     }
     if (!o.json) process.stderr.write(`tailing ${baseUrl(o)} (Ctrl-C to stop)\n`);
     for await (const ev of parseSse(res.body as AsyncIterable<Uint8Array>)) {
+      if (ev.event === 'dropped') {
+        const { dropped } = JSON.parse(ev.data) as { dropped: number };
+        process.stderr.write(`llmops: ${dropped} call(s) not shown: this terminal read slower than calls were recorded\n`);
+        continue;
+      }
       if (ev.event !== 'trace') continue;
       const t = JSON.parse(ev.data) as TraceRecord;
       process.stdout.write(`${o.json ? ev.data : traceLine(t)}\n`);

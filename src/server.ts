@@ -178,6 +178,9 @@ function contentLengthMismatch(): LlmopsError {
   return new LlmopsError('invalid_request', 'The Content-Length header does not match the body.');
 }
 
+/** The most a live trace feed (`/api/traces/stream`) may have waiting for a slow client. */
+export const LIVE_FEED_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** A body's text as JSON: undefined for an empty body (endpoints that need one say so). */
 function parseJsonBody(text: string): unknown {
   if (!/\S/.test(text)) return undefined;
@@ -463,7 +466,21 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     res.write(': connected\n\n');
-    const unsubscribe = deps.sink.subscribe((t) => res.write(sseFrame(JSON.stringify(t), 'trace')));
+    // A client that reads slower than calls are recorded would make its unsent feed grow
+    // without bound in the gateway's memory: past LIVE_FEED_BUFFER_BYTES its traces are
+    // dropped, and once it has caught up it is told how many (`event: dropped`).
+    let dropped = 0;
+    const unsubscribe = deps.sink.subscribe((t) => {
+      if (res.writableLength > LIVE_FEED_BUFFER_BYTES) {
+        dropped++;
+        return;
+      }
+      if (dropped > 0) {
+        res.write(sseFrame(JSON.stringify({ dropped }), 'dropped'));
+        dropped = 0;
+      }
+      res.write(sseFrame(JSON.stringify(t), 'trace'));
+    });
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     res.on('close', () => {
       clearInterval(ping);
