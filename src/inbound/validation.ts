@@ -9,12 +9,24 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 export function validationError(error: z.ZodError): LlmopsError {
-  // Prefer the deepest issue: for unions zod reports the branch that came closest.
+  // For a union, report the branch that came closest: of the right type, with the fewest
+  // issues (3,000 strings are one issue from "at most 2048 strings" but 3,000 from "token
+  // ids"), then the deepest.
   const issue = error.issues[0]!;
   let path = issue.path;
   let message = issue.message;
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const best = issue.errors.flat().sort((a, b) => b.path.length - a.path.length)[0];
+    const deepest = (branch: readonly z.core.$ZodIssue[]): z.core.$ZodIssue | undefined => {
+      let found: z.core.$ZodIssue | undefined;
+      for (const i of branch) if (!found || i.path.length > found.path.length) found = i;
+      return found;
+    };
+    // A branch of another type altogether (a string where an array came) is the farthest.
+    const otherType = (b: readonly z.core.$ZodIssue[]): number => (b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0 ? 1 : 0);
+    const branch = issue.errors
+      .filter((b) => b.length > 0)
+      .sort((a, b) => otherType(a) - otherType(b) || a.length - b.length || (deepest(b)?.path.length ?? 0) - (deepest(a)?.path.length ?? 0))[0];
+    const best = branch && deepest(branch);
     if (best) {
       path = [...issue.path, ...best.path];
       message = best.message;

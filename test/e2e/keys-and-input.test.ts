@@ -150,6 +150,17 @@ describe('bad input', () => {
     expect(e.message).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('names what is wrong with an embeddings input that matches none of its shapes', async () => {
+    const embed = (input: unknown): Promise<Response> =>
+      fetch(`${t.url}/v1/embeddings`, { method: 'POST', headers: admin(), body: JSON.stringify({ model: 'demo', input }) });
+    // 3,000 strings: one issue away from "an array of strings" (too many), 3,000 from "token ids".
+    const tooMany = await errorOf(await embed(Array.from({ length: 3000 }, (_, i) => `text ${i}`)));
+    expect(tooMany).toMatchObject({ code: 'invalid_request', param: 'input' });
+    expect(tooMany.message).toContain('2048');
+    const mixed = await errorOf(await embed(['fine', 5]));
+    expect(mixed).toMatchObject({ code: 'invalid_request', param: 'input[1]' });
+  });
+
   it('rejects a body over the limit with 413', async () => {
     const huge = { model: 'demo', messages: [{ role: 'user', content: 'x'.repeat(100 * 1024) }] };
     const res = await chatWith(t.adminKey, huge);
