@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { otlpTraceTypes } from './otlp-schema.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
 
@@ -228,6 +229,9 @@ export function decodeTraceRequest(body: Uint8Array, encoding: OtlpEncoding): De
       throw new OtlpDecodeError(`not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   }
+  // Attribute values nest (arrays and key-value lists of values): one nested a few thousand
+  // levels deep overflowed the validator's recursion (a 500). Real attributes are flat.
+  if (nestsDeeperThan(raw)) throw new OtlpDecodeError(`nested more than ${MAX_JSON_DEPTH} levels deep`);
   const parsed = RequestSchema.safeParse(raw);
   if (!parsed.success) throw new OtlpDecodeError(`not a valid ExportTraceServiceRequest: ${describeIssues(parsed.error)}`);
   try {

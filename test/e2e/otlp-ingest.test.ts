@@ -244,6 +244,14 @@ describe('POST /v1/traces: auth, bad bodies, partial success', () => {
     err = ((await res.json()) as { error: { code: string; message: string } }).error;
     expect(err.message).toContain('resourceSpans.0.scopeSpans.0.spans.0.traceId');
 
+    // An attribute value nested 5,000 levels deep (arrays of arrays): 400, not a stack overflow.
+    const deep = `${'{"arrayValue":{"values":['.repeat(5_000)}{"stringValue":"x"}${']}}'.repeat(5_000)}`;
+    const span = `{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"x","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000","attributes":[{"key":"deep","value":${deep}}]}`;
+    res = await send(`{"resourceSpans":[{"scopeSpans":[{"spans":[${span}]}]}]}`, { 'content-type': 'application/json' });
+    expect(res.status).toBe(400);
+    err = ((await res.json()) as { error: { code: string; message: string } }).error;
+    expect(err).toMatchObject({ code: 'invalid_request', message: 'POST /v1/traces: the body is nested more than 64 levels deep' });
+
     res = await send(Buffer.from('definitely not gzip'), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/not valid gzip/);
