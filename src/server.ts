@@ -181,6 +181,17 @@ function contentLengthMismatch(): LlmopsError {
 /** The most a live trace feed (`/api/traces/stream`) may have waiting for a slow client. */
 export const LIVE_FEED_BUFFER_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Bodies are read as plain JSON: a compressed one would otherwise reach the JSON parser as
+ * bytes and be answered "not valid JSON", which says nothing about why.
+ */
+function compressedBodyError(contentEncoding: string | string[] | undefined): LlmopsError | undefined {
+  if (contentEncoding === undefined) return undefined;
+  const enc = (Array.isArray(contentEncoding) ? contentEncoding.join(',') : contentEncoding).trim().toLowerCase();
+  if (enc === '' || enc === 'identity') return undefined;
+  return new LlmopsError('unsupported_media_type', `This endpoint takes an uncompressed JSON body, not Content-Encoding '${enc}'.`);
+}
+
 /** A body's text as JSON: undefined for an empty body (endpoints that need one say so). */
 function parseJsonBody(text: string): unknown {
   if (!/\S/.test(text)) return undefined;
@@ -201,6 +212,11 @@ function parseJsonBody(text: string): unknown {
  * called when the client goes away before the body is in.
  */
 function readJsonBody(req: IncomingMessage, limit: number, done: (err: LlmopsError | null, body?: unknown, text?: string) => void): void {
+  const encoding = compressedBodyError(req.headers['content-encoding']);
+  if (encoding) {
+    done(encoding);
+    return;
+  }
   const declared = req.headers['content-length'];
   const expected = declared === undefined ? -1 : Number(declared);
   if (expected > limit) {
@@ -310,6 +326,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // Every body is read as JSON, whatever its content type (curl -d sends form encoding by default).
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
+    const encoding = compressedBodyError(req.headers['content-encoding']);
+    if (encoding) {
+      done(encoding, undefined);
+      return;
+    }
     try {
       const parsed = parseJsonBody(text);
       if (parsed !== undefined) (req as FastifyRequest & { [RAW_BODY]?: string })[RAW_BODY] = text;

@@ -3,6 +3,7 @@
  * and bad input: every malformed request gets a precise OpenAI-shaped error, and the
  * gateway keeps serving.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/json-depth.js';
 import { hashKey } from '../../src/keys/key-service.js';
@@ -159,6 +160,18 @@ describe('bad input', () => {
     expect(tooMany.message).toContain('2048');
     const mixed = await errorOf(await embed(['fine', 5]));
     expect(mixed).toMatchObject({ code: 'invalid_request', param: 'input[1]' });
+  });
+
+  it('answers a compressed body with 415, naming the encoding, on inference and admin routes alike', async () => {
+    const gz = gzipSync(JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }));
+    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'gzip' }, body: gz });
+    expect(res.status).toBe(415);
+    expect(await errorOf(res)).toMatchObject({ code: 'unsupported_media_type', message: "This endpoint takes an uncompressed JSON body, not Content-Encoding 'gzip'." });
+    const adminRes = await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'gzip' }, body: gzipSync('{"name":"x"}') });
+    expect(adminRes.status).toBe(415);
+    expect((await errorOf(adminRes)).code).toBe('unsupported_media_type');
+    const plain = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'identity' }, body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(plain.status).toBe(200);
   });
 
   it('rejects a body over the limit with 413', async () => {
