@@ -112,8 +112,7 @@ export class SseParser {
     if (field === 'data') {
       this.data.push(value);
       this.dataSize += value.length;
-    }
-    else if (field === 'event') this.eventName = value;
+    } else if (field === 'event') this.eventName = value;
   }
 }
 
