@@ -77,10 +77,11 @@ export function trimContext(req: ChatRequest, cfg: TrimConfig): TrimResult | und
     firstKept = u;
   }
   // Start the kept history at a user turn when one is in it (some providers require it).
+  let lastUserUnit = -1;
+  for (let u = units.length - 1; u >= 0 && lastUserUnit < 0; u--) if (msgs[units[u]!.start]!.role === 'user') lastUserUnit = u;
   while (firstKept < units.length - 1 && msgs[units[firstKept]!.start]!.role !== 'user' && keptMessages - (units[firstKept]!.end - units[firstKept]!.start + 1) >= cfg.keep_recent) {
     const u = units[firstKept]!;
-    const hasUserLater = units.slice(firstKept + 1).some((x) => msgs[x.start]!.role === 'user');
-    if (!hasUserLater) break;
+    if (lastUserUnit <= firstKept) break; // no user turn later in the history
     used -= u.tokens;
     keptMessages -= u.end - u.start + 1;
     firstKept++;
