@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SSE_EVENT_CHARS, parseSse, SseEventTooLargeError, SseParser, type SseEvent } from './sse.js';
+import { MAX_SSE_EVENT_CHARS, parseSse, SseEventTooLargeError, SseParser, SseStreamTooLongError, type SseEvent } from './sse.js';
 
 async function all(chunks: string[]): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
@@ -80,5 +80,18 @@ describe('SSE parser limits', () => {
     let events = 0;
     for (let i = 0; i <= MAX_SSE_EVENT_CHARS / mib.length + 4; i++) events += many.push(`: comment\ndata: ${mib}\n\n`).length;
     expect(events).toBe(MAX_SSE_EVENT_CHARS / mib.length + 5);
+  });
+
+  it('stops a stream past its byte limit, after handing over the events before it', async () => {
+    const events: SseEvent[] = [];
+    const chunks = (async function* () {
+      for (let i = 0; i < 100; i++) yield new TextEncoder().encode(`data: ${i}\n\n`);
+    })();
+    await expect(
+      (async () => {
+        for await (const ev of parseSse(chunks, 50)) events.push(ev);
+      })(),
+    ).rejects.toThrow(SseStreamTooLongError);
+    expect(events.map((e) => e.data)).toEqual(['0', '1', '2', '3', '4']); // 9 bytes each: the 6th makes 54 > 50
   });
 });

@@ -116,11 +116,22 @@ export class SseParser {
   }
 }
 
-/** Parses a byte stream into SSE events. */
-export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
+/** A stream outgrew the `maxBytes` given to {@link parseSse}. */
+export class SseStreamTooLongError extends Error {
+  constructor(maxBytes: number) {
+    super(`a stream longer than ${Math.round((maxBytes / (1024 * 1024)) * 100) / 100} MiB`);
+    this.name = 'SseStreamTooLongError';
+  }
+}
+
+/** Parses a byte stream into SSE events; past `maxBytes` of input it throws {@link SseStreamTooLongError}. */
+export async function* parseSse(body: AsyncIterable<Uint8Array | string>, maxBytes = Infinity): AsyncGenerator<SseEvent> {
   const parser = new SseParser();
   const decoder = new TextDecoder();
+  let bytes = 0;
   for await (const chunk of body) {
+    bytes += chunk.length;
+    if (bytes > maxBytes) throw new SseStreamTooLongError(maxBytes);
     const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     for (const ev of parser.push(text)) yield ev;
   }

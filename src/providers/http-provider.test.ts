@@ -24,7 +24,15 @@ function answer(chars: number): string {
 beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume().on('end', () => {
-      const chars = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('chars'));
+      const q = new URL(req.url ?? '/', 'http://x').searchParams;
+      if (q.has('events')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const ev = (content: string): string => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+        for (let i = 0; i < Number(q.get('events')); i++) res.write(ev('word '));
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      const chars = Number(q.get('chars'));
       const body = answer(chars);
       res.writeHead(200, { 'content-type': 'application/json' }); // chunked: no length to judge by up front
       for (let i = 0; i < body.length; i += 16_384) res.write(body.slice(i, i + 16_384));
@@ -36,12 +44,12 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-function provider(chars: number): HttpProvider {
+function provider(chars: number, query = `chars=${chars}`): HttpProvider {
   return new HttpProvider({
     name: 'up',
     type: 'openai',
     maxAnswerBytes: 1024 * 1024,
-    adapter: openAIAdapter({ name: 'up', chatUrl: () => `${base}/v1/chat/completions?chars=${chars}`, embeddingsUrl: () => `${base}/v1/embeddings`, headers: {}, streamUsage: false }),
+    adapter: openAIAdapter({ name: 'up', chatUrl: () => `${base}/v1/chat/completions?${query}`, embeddingsUrl: () => `${base}/v1/embeddings`, headers: {}, streamUsage: false }),
   });
 }
 
@@ -63,5 +71,24 @@ describe('HttpProvider, a whole answer', () => {
       message: "up: the upstream's answer is larger than 1 MiB",
     });
     await p.close();
+  });
+});
+
+describe('HttpProvider, a streamed answer', () => {
+  it('passes a stream under the size limit and cuts one over it with upstream_bad_response', async () => {
+    const read = async (events: number): Promise<number> => {
+      const p = provider(0, `events=${events}`);
+      const it = await p.chatStream({ ...req, stream: true } as ChatRequest, 'm', { attempt: new AttemptAbort(), ttfbTimeoutMs: 5000 });
+      let parts = 0;
+      try {
+        for (let r = await it.next(); !r.done; r = await it.next()) parts++;
+      } finally {
+        await p.close();
+      }
+      return parts;
+    };
+    // About 150 bytes per event: 5,000 events are 0.7 MiB, 10,000 are 1.4 MiB.
+    expect(await read(5_000)).toBeGreaterThanOrEqual(5_000);
+    await expect(read(10_000)).rejects.toMatchObject({ code: 'upstream_bad_response', message: 'up: a stream longer than 1 MiB' });
   });
 });

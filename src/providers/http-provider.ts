@@ -6,7 +6,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { ChatRequest, EmbeddingsRequest } from '../canonical.js';
 import { LlmopsError } from '../errors.js';
-import { parseSse, SseEventTooLargeError } from '../sse.js';
+import { parseSse, SseEventTooLargeError, SseStreamTooLongError } from '../sse.js';
 import type {
   CallOptions,
   ChatResult,
@@ -25,15 +25,16 @@ export interface HttpProviderOptions {
   adapter: WireAdapter;
   /** Max open connections per upstream origin. */
   connections?: number;
-  /** The most a whole (not streamed) answer may hold; default {@link MAX_ANSWER_BYTES}. */
+  /** The most one answer may hold, whole or streamed; default {@link MAX_ANSWER_BYTES}. */
   maxAnswerBytes?: number;
 }
 
 /**
- * The most one upstream answer that is not streamed may hold: 256 MiB (the largest real ones,
- * embeddings of a 2,048-input batch at 3,072 dimensions, are about 125 MB of JSON). Past it
- * the answer is refused as `upstream_bad_response` rather than gathered: a 600 MB answer
- * outgrew the longest string V8 can make, and the call then never settled.
+ * The most one upstream answer may hold: 256 MiB (the largest real ones, embeddings of a
+ * 2,048-input batch at 3,072 dimensions, are about 125 MB of JSON; a 100,000-token stream is
+ * about 25 MB of SSE). Past it the answer is refused as `upstream_bad_response` rather than
+ * gathered: a 600 MB answer outgrew the longest string V8 can make, and the call then never
+ * settled; a stream that never ends would grow the text kept for the trace without bound.
  */
 export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
@@ -76,15 +77,16 @@ export class HttpProvider implements Provider {
     const res = await this.send(this.adapter.chatRequest(req, model, true, opts.native), opts);
     const decoder = this.adapter.streamDecoder(model, req);
     const name = this.name;
+    const maxBytes = this.maxAnswerBytes;
     async function* parts(): AsyncGenerator<StreamPart> {
       try {
-        for await (const ev of parseSse(res.body)) {
+        for await (const ev of parseSse(res.body, maxBytes)) {
           for (const part of decoder.event(ev)) yield part;
         }
         for (const part of decoder.end()) yield part;
       } catch (err) {
         if (err instanceof LlmopsError) throw err;
-        if (err instanceof SseEventTooLargeError) {
+        if (err instanceof SseEventTooLargeError || err instanceof SseStreamTooLongError) {
           throw new LlmopsError('upstream_bad_response', `${name}: ${err.message}`, { provider: name, cause: err });
         }
         const e = transportError(name, err, opts.attempt);
