@@ -455,6 +455,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     await requireAdmin(req);
     const body = parseBody(CreateKeyBody, req.body);
     const expiresAt = body.expires_at == null ? null : typeof body.expires_at === 'number' ? body.expires_at : Date.parse(body.expires_at);
+    if (expiresAt !== null && expiresAt <= Date.now()) {
+      throw new LlmopsError('invalid_request', `Invalid request: expires_at: ${new Date(expiresAt).toISOString()} is in the past; a new key must expire later`, { param: 'expires_at' });
+    }
     const { key, record } = await deps.keys.create({ name: body.name, models: body.models, roles: body.roles, expiresAt, metadata: body.metadata, limits: body.limits });
     return reply.code(201).send({ ...record, key });
   });

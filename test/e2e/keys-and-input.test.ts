@@ -84,10 +84,17 @@ describe('virtual keys', () => {
     expect(revoked.status).toBe(401);
     expect((await errorOf(revoked)).code).toBe('revoked_api_key');
 
-    const expired = await createKey({ name: 'expired', expires_at: Date.now() - 1000 });
-    const r = await chatWith(expired.key);
+    const expiring = await createKey({ name: 'expiring', expires_at: Date.now() + 300 });
+    expect((await chatWith(expiring.key)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 400));
+    const r = await chatWith(expiring.key);
     expect(r.status).toBe(401);
     expect((await errorOf(r)).code).toBe('expired_api_key');
+
+    // A key cannot be created already expired.
+    const past = await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: admin(), body: JSON.stringify({ name: 'past', expires_at: '2020-01-01T00:00:00Z' }) });
+    expect(past.status).toBe(400);
+    expect(await errorOf(past)).toMatchObject({ param: 'expires_at', message: 'Invalid request: expires_at: 2020-01-01T00:00:00.000Z is in the past; a new key must expire later' });
   });
 
   it('answers 403 for a model the key may not use, and lists only allowed models', async () => {
