@@ -64,14 +64,17 @@ describe('trace sink', () => {
   it('holds traces while the store is down, retries, and loses none', async () => {
     const lines: string[] = [];
     const store = flaky(new SqliteStore(':memory:'));
-    const sink = new TraceSink(store, { maxQueue: 1000, batchSize: 50, flushMs: 5, maxBackoffMs: 20, log: createLogger('error', (l) => void lines.push(l)) });
+    const sink = new TraceSink(store, { maxQueue: 1000, batchSize: 50, flushMs: 5, maxBackoffMs: 20, log: createLogger('info', (l) => void lines.push(l)) });
     for (let i = 0; i < 300; i++) sink.push(trace(i));
     await expect.poll(() => sink.stats.writeFailures).toBeGreaterThan(1);
     expect(sink.stats.queued).toBe(300);
+    expect(lines.some((l) => l.includes('trace writes recovered'))).toBe(false);
     store.down = false;
     await expect.poll(() => store.countTraces()).toBe(300);
     expect(sink.stats.dropped).toBe(0);
     expect(lines.some((l) => l.includes('trace write failed; will retry'))).toBe(true);
+    // The first write that works again says so, once.
+    expect(lines.filter((l) => l.includes('"msg":"trace writes recovered"'))).toHaveLength(1);
   });
 
   it('bounds the queue in bytes too: large payloads are dropped and counted before they fill the heap', async () => {

@@ -89,6 +89,8 @@ export class TraceSink {
   private readonly listeners = new Set<TraceListener>();
   private readonly settleWaiters = new Set<() => void>();
   readonly stats: TraceSinkStats = { queued: 0, queuedBytes: 0, written: 0, dropped: 0, rejected: 0, writeFailures: 0 };
+  /** When writes started failing, while they fail. */
+  private failingSince: number | undefined;
   private readonly thread: TraceWriter | undefined;
   private readonly local: TraceHandoff<TraceRecord> | undefined;
   /** Whichever of the two is in use, for what does not depend on the item type. */
@@ -143,6 +145,7 @@ export class TraceSink {
   private onReport(r: HandoffReport): void {
     if (r.kind === 'failed') {
       this.stats.writeFailures++;
+      this.failingSince ??= Date.now();
       this.opts.log.error('trace write failed; will retry', { err: r.error, queued: this.stats.queued, retry_in_ms: r.retryInMs });
       return;
     }
@@ -153,6 +156,11 @@ export class TraceSink {
       this.opts.log.error('trace writer failed: traces it held were lost', { lost: r.count, err: r.error });
     } else {
       this.stats.written += r.count - r.rejected;
+      if (this.failingSince !== undefined) {
+        // Say when a failing store (a full disk, a database that was down) takes traces again.
+        this.opts.log.info('trace writes recovered', { failing_for_ms: Date.now() - this.failingSince, queued: this.stats.queued });
+        this.failingSince = undefined;
+      }
       this.stats.rejected += r.rejected;
       if (r.rejected > 0) this.opts.log.error('store: traces refused by the database were skipped', { count: r.rejected, first: r.firstRejected });
     }
