@@ -1,0 +1,78 @@
+/**
+ * The shared Redis connection through an outage: a real Redis (LLMOPS_TEST_REDIS_URL) behind
+ * a TCP relay the test can cut. Right after a loss commands wait for the reconnect; once the
+ * outage outlasts the grace period they fail at once; once Redis is back, they work.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPrefix } from '../../test/helpers/redis.js';
+import { openRedis, type RedisHandle } from './redis.js';
+
+const target = process.env.LLMOPS_TEST_REDIS_URL;
+let relay: Server | undefined;
+const sockets = new Set<Socket>();
+let port = 0;
+
+/** Starts relaying 127.0.0.1:`port` to the test Redis (a new port the first time). */
+async function relayUp(): Promise<void> {
+  const u = new URL(target!);
+  relay = createServer((client) => {
+    const upstream = connect(Number(u.port || 6379), u.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s)).on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => relay!.listen(port, '127.0.0.1', r));
+  port = (relay.address() as { port: number }).port;
+}
+
+/** Cuts every relayed connection and stops accepting new ones. */
+async function relayDown(): Promise<void> {
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((r) => relay!.close(() => r()));
+}
+
+let h: RedisHandle;
+beforeAll(async () => {
+  expect(target, 'LLMOPS_TEST_REDIS_URL must be set (bash .ci/run sets it)').toBeDefined();
+  await relayUp();
+  h = openRedis({ url: `redis://127.0.0.1:${port}`, key_prefix: freshPrefix() });
+});
+afterAll(async () => {
+  await h?.close();
+  if (relay?.listening) await relayDown();
+});
+
+/** How long one command takes to settle, and whether it worked (else why not). */
+async function timed(): Promise<{ ok: boolean; ms: number; error?: string }> {
+  const t0 = performance.now();
+  const r = await h.client.set(h.key('probe'), '1', 'PX', 10_000).then(
+    () => ({ ok: true }),
+    (err: Error) => ({ ok: false, error: err.message }),
+  );
+  return { ...r, ms: performance.now() - t0 };
+}
+
+describe('the shared Redis connection', () => {
+  it('waits for the reconnect right after a loss, fails at once during an outage, and works again once Redis is back', async () => {
+    expect((await timed()).ok).toBe(true);
+
+    // Within the grace period a command waits for the reconnect attempts (a failover is
+    // waited out); past it, commands fail at once instead of each sitting them out.
+    await relayDown();
+    const early = await timed();
+    expect(early.ok).toBe(false);
+    expect(early.ms).toBeGreaterThan(50);
+    await new Promise((r) => setTimeout(r, 3000));
+    const failed = await timed();
+    expect(failed.ok).toBe(false);
+    // Not sent at all (waiting out two reconnect attempts instead took 0.16-2 s, growing with the outage).
+    expect(failed.error).toBe("Stream isn't writeable and enableOfflineQueue options is false");
+    expect(failed.ms).toBeLessThan(50);
+
+    await relayUp();
+    await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
+  }, 30_000);
+});
