@@ -50,7 +50,9 @@ export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
   const cluster = cfg.cluster === true;
   const client = cluster ? openCluster(cfg.url) : new (ioredis().Redis)(cfg.url, { ...COMMAND_OPTIONS, lazyConnect: false });
   let failFast: NodeJS.Timeout | undefined;
+  let closing = false;
   client.on('close', () => {
+    if (closing) return;
     failFast ??= setTimeout(() => {
       client.options.enableOfflineQueue = false;
       log?.warn('redis unreachable: its commands fail at once until it is back', { after_ms: REDIS_OUTAGE_FAIL_FAST_MS });
@@ -78,6 +80,7 @@ export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
     slotKey: (...parts) => [cluster ? `{${prefix}}` : prefix, ...parts].join(':'),
     primaries: () => (client instanceof ioredis().Cluster ? client.nodes('master') : [client]),
     async close() {
+      closing = true;
       clearTimeout(failFast);
       try {
         await client.quit();
