@@ -16,17 +16,17 @@ export function validationError(error: z.ZodError): LlmopsError {
   let path = issue.path;
   let message = issue.message;
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const deepest = (branch: readonly z.core.$ZodIssue[]): z.core.$ZodIssue | undefined => {
-      let found: z.core.$ZodIssue | undefined;
-      for (const i of branch) if (!found || i.path.length > found.path.length) found = i;
-      return found;
-    };
-    // A branch of another type altogether (a string where an array came) is the farthest.
-    const otherType = (b: readonly z.core.$ZodIssue[]): number => (b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0 ? 1 : 0);
-    const branch = issue.errors
+    const ranked = issue.errors
       .filter((b) => b.length > 0)
-      .sort((a, b) => otherType(a) - otherType(b) || a.length - b.length || (deepest(b)?.path.length ?? 0) - (deepest(a)?.path.length ?? 0))[0];
-    const best = branch && deepest(branch);
+      .map((b) => {
+        let deepest = b[0]!;
+        for (const i of b) if (i.path.length > deepest.path.length) deepest = i;
+        // A branch of another type altogether (a string where an array came) is the farthest.
+        const otherType = b.length === 1 && deepest.code === 'invalid_type' && deepest.path.length === 0 ? 1 : 0;
+        return { deepest, issues: b.length, otherType };
+      })
+      .sort((a, b) => a.otherType - b.otherType || a.issues - b.issues || b.deepest.path.length - a.deepest.path.length);
+    const best = ranked[0]?.deepest;
     if (best) {
       path = [...issue.path, ...best.path];
       message = best.message;
