@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
 import { registerQueryApi } from './api/query-api.js';
 import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
+import { contentCodings, decodeBody, type ContentCoding } from './http-encoding.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
 import { openAIChat } from './inbound/openai-chat.js';
@@ -185,13 +186,6 @@ export const LIVE_FEED_BUFFER_BYTES = 4 * 1024 * 1024;
  * Bodies are read as plain JSON: a compressed one would otherwise reach the JSON parser as
  * bytes and be answered "not valid JSON", which says nothing about why.
  */
-function compressedBodyError(contentEncoding: string | string[] | undefined): LlmopsError | undefined {
-  if (contentEncoding === undefined) return undefined;
-  const enc = (Array.isArray(contentEncoding) ? contentEncoding.join(',') : contentEncoding).trim().toLowerCase();
-  if (enc === '' || enc === 'identity') return undefined;
-  return new LlmopsError('unsupported_media_type', `This endpoint takes an uncompressed JSON body, not Content-Encoding '${enc}'.`);
-}
-
 /** A body's text as JSON: undefined for an empty body (endpoints that need one say so). */
 function parseJsonBody(text: string): unknown {
   if (!/\S/.test(text)) return undefined;
@@ -212,9 +206,11 @@ function parseJsonBody(text: string): unknown {
  * called when the client goes away before the body is in.
  */
 function readJsonBody(req: IncomingMessage, limit: number, done: (err: LlmopsError | null, body?: unknown, text?: string) => void): void {
-  const encoding = compressedBodyError(req.headers['content-encoding']);
-  if (encoding) {
-    done(encoding);
+  let codings: readonly ContentCoding[];
+  try {
+    codings = contentCodings(req.headers['content-encoding']);
+  } catch (err) {
+    done(err as LlmopsError);
     return;
   }
   const declared = req.headers['content-length'];
@@ -246,16 +242,27 @@ function readJsonBody(req: IncomingMessage, limit: number, done: (err: LlmopsErr
       done(contentLengthMismatch());
       return;
     }
-    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-    let body: unknown;
-    try {
-      body = parseJsonBody(text);
-    } catch (err) {
-      done(err as LlmopsError);
+    if (codings.length === 0) {
+      parsedBody(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'), done);
       return;
     }
-    done(null, body, body === undefined ? undefined : text);
+    decodeBody(Buffer.concat(chunks, size), codings, limit).then(
+      (decoded) => parsedBody(decoded.toString('utf8'), done),
+      (err: unknown) => done(asLlmopsError(err)),
+    );
   });
+}
+
+/** Hands on a body's text parsed as JSON, or the error that says why it is not. */
+function parsedBody(text: string, done: (err: LlmopsError | null, body?: unknown, text?: string) => void): void {
+  let body: unknown;
+  try {
+    body = parseJsonBody(text);
+  } catch (err) {
+    done(err as LlmopsError);
+    return;
+  }
+  done(null, body, body === undefined ? undefined : text);
 }
 
 const CreateKeyBody = z.strictObject({
@@ -324,20 +331,29 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.removeAllContentTypeParsers();
   // Every body is read as JSON, whatever its content type (curl -d sends form encoding by default).
-  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string;
-    const encoding = compressedBodyError(req.headers['content-encoding']);
-    if (encoding) {
-      done(encoding, undefined);
-      return;
-    }
+  // Bytes, not text: a compressed body is decoded first (see http-encoding.ts).
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, raw, done) => {
+    let codings: readonly ContentCoding[];
     try {
-      const parsed = parseJsonBody(text);
-      if (parsed !== undefined) (req as FastifyRequest & { [RAW_BODY]?: string })[RAW_BODY] = text;
-      done(null, parsed);
+      codings = contentCodings(req.headers['content-encoding']);
     } catch (err) {
       done(err as LlmopsError, undefined);
+      return;
     }
+    const decoded = codings.length === 0 ? Promise.resolve(raw as Buffer) : decodeBody(raw as Buffer, codings, deps.bodyLimit);
+    decoded.then(
+      (bytes) => {
+        const text = bytes.toString('utf8');
+        try {
+          const parsed = parseJsonBody(text);
+          if (parsed !== undefined) (req as FastifyRequest & { [RAW_BODY]?: string })[RAW_BODY] = text;
+          done(null, parsed);
+        } catch (err) {
+          done(err as LlmopsError, undefined);
+        }
+      },
+      (err: unknown) => done(asLlmopsError(err), undefined),
+    );
   });
 
   app.setErrorHandler((error: unknown, req, reply) => {

@@ -1,21 +1,18 @@
 /**
  * `POST /v1/traces` (OTLP/HTTP): a Fastify plugin with its own body parser (raw bytes, not
- * JSON), so it takes `application/x-protobuf` and `application/json`, optionally gzip
- * encoded. Any valid key may send spans (checked before the body is read); the answer is
- * an ExportTraceServiceResponse in the request's encoding. Errors use the gateway's
- * OpenAI-shaped error body.
+ * JSON), so it takes `application/x-protobuf` and `application/json`, optionally compressed
+ * (gzip, deflate or br). Any valid key may send spans (checked before the body is read); the
+ * answer is an ExportTraceServiceResponse in the request's encoding. Errors use the
+ * gateway's OpenAI-shaped error body.
  */
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { LlmopsError } from '../errors.js';
+import { contentCodings, decodeBody } from '../http-encoding.js';
 import type { KeyService, Principal } from '../keys/key-service.js';
 import type { Logger } from '../logger.js';
 import { bearerToken } from '../pipeline/authenticate.js';
 import { decodeTraceRequest, encodeTraceResponse, OtlpDecodeError, type DecodedResourceSpans, type OtlpEncoding } from './otlp-codec.js';
 import type { OtlpIngest } from './otlp-ingest.js';
-
-const gunzipAsync = promisify(gunzip);
 
 export interface OtlpRouteDeps {
   ingest: OtlpIngest;
@@ -43,22 +40,6 @@ function encodingOf(contentType: string | undefined): OtlpEncoding {
   return enc;
 }
 
-async function decompress(body: Buffer, contentEncoding: string | string[] | undefined, limit: number): Promise<Buffer> {
-  const enc = (Array.isArray(contentEncoding) ? contentEncoding.join(',') : (contentEncoding ?? '')).trim().toLowerCase();
-  if (enc === '' || enc === 'identity') return body;
-  if (enc !== 'gzip' && enc !== 'x-gzip') {
-    throw new LlmopsError('unsupported_media_type', `POST /v1/traces accepts Content-Encoding gzip or none, not '${enc}'.`);
-  }
-  try {
-    return await gunzipAsync(body, { maxOutputLength: limit });
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new LlmopsError('request_too_large', `The decompressed body is larger than the limit of ${limit} bytes.`, { cause: err });
-    }
-    throw new LlmopsError('invalid_request', `The body is not valid gzip: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 /**
  * The OTLP/HTTP traces receiver as a Fastify plugin.
  * @example
@@ -84,7 +65,7 @@ export function otlpRoute(deps: OtlpRouteDeps): FastifyPluginAsync {
       try {
         encoding = encodingOf(req.headers['content-type']);
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const body = await decompress(raw, req.headers['content-encoding'], deps.bodyLimit);
+        const body = await decodeBody(raw, contentCodings(req.headers['content-encoding']), deps.bodyLimit);
         resourceSpans = decodeTraceRequest(body, encoding);
       } catch (err) {
         deps.ingest.stats.badRequests++;

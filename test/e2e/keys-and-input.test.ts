@@ -3,7 +3,7 @@
  * and bad input: every malformed request gets a precise OpenAI-shaped error, and the
  * gateway keeps serving.
  */
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/json-depth.js';
 import { hashKey } from '../../src/keys/key-service.js';
@@ -169,16 +169,55 @@ describe('bad input', () => {
     expect(mixed).toMatchObject({ code: 'invalid_request', param: 'input[1]' });
   });
 
-  it('answers a compressed body with 415, naming the encoding, on inference and admin routes alike', async () => {
-    const gz = gzipSync(JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }));
-    const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'gzip' }, body: gz });
+  it('decodes gzip, deflate (zlib and raw), br and stacked codings on inference and admin routes; the trace keeps the decoded body', async () => {
+    const chat = (content: string): Buffer => Buffer.from(JSON.stringify({ model: 'demo', messages: [{ role: 'user', content }] }));
+    const cases: Array<[string, string, Buffer]> = [
+      ['gzip', 'gzip', gzipSync(chat('via gzip'))],
+      ['x-gzip', 'x-gzip', gzipSync(chat('via x-gzip'))],
+      ['deflate', 'deflate', deflateSync(chat('via deflate'))],
+      ['raw deflate', 'deflate', deflateRawSync(chat('via raw deflate'))],
+      ['br', 'br', brotliCompressSync(chat('via br'))],
+      // Listed in the order applied: gzip first, then br; decoded br first.
+      ['gzip, br', 'gzip, br', brotliCompressSync(gzipSync(chat('via gzip, br')))],
+      ['identity', 'identity', chat('via identity')],
+    ];
+    for (const [name, encoding, body] of cases) {
+      const res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': encoding }, body });
+      expect(res.status, name).toBe(200);
+      expect(((await res.json()) as { object: string }).object).toBe('chat.completion');
+      const id = res.headers.get('x-llmops-trace-id')!;
+      await expect.poll(async () => (await t.gw.store.getTraceCalls(id)).length, { timeout: 3000 }).toBe(1);
+      const [trace] = await t.gw.store.getTraceCalls(id);
+      expect(JSON.stringify(trace!.input_payload), name).toContain(`via ${name}`);
+    }
+    const created = await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'gzip' }, body: gzipSync('{"name":"gzipped"}') });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as { name: string }).name).toBe('gzipped');
+  });
+
+  it('answers a coding it cannot decode with 415, bytes that are not what the header says with 400, a bomb with 413', async () => {
+    const body = JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] });
+    let res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'zstd' }, body });
     expect(res.status).toBe(415);
-    expect(await errorOf(res)).toMatchObject({ code: 'unsupported_media_type', message: "This endpoint takes an uncompressed JSON body, not Content-Encoding 'gzip'." });
-    const adminRes = await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'gzip' }, body: gzipSync('{"name":"x"}') });
-    expect(adminRes.status).toBe(415);
-    expect((await errorOf(adminRes)).code).toBe('unsupported_media_type');
-    const plain = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'identity' }, body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }) });
-    expect(plain.status).toBe(200);
+    expect(await errorOf(res)).toMatchObject({ code: 'unsupported_media_type', message: "Content-Encoding 'zstd' is not supported: send the body uncompressed, or as gzip, deflate or br." });
+    res = await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'compress' }, body: '{"name":"x"}' });
+    expect(res.status).toBe(415);
+    expect((await errorOf(res)).code).toBe('unsupported_media_type');
+
+    res = await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'gzip' }, body });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ code: 'invalid_request' });
+    expect((await errorOf(await fetch(`${t.url}/v1/chat/completions`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'br' }, body }))).message).toMatch(/^The request body is not valid br: /);
+
+    // 1 MiB of spaces gzips to about 1 KB: under the 64 KB limit on the wire, far over it decoded.
+    const bomb = gzipSync(Buffer.concat([Buffer.from('{"model":"demo","messages":[]'), Buffer.alloc(1024 * 1024, 0x20), Buffer.from('}')]));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    for (const path of ['/v1/chat/completions', '/admin/keys']) {
+      res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { ...admin(), 'content-encoding': 'gzip' }, body: bomb });
+      expect(res.status, path).toBe(413);
+      expect(await errorOf(res)).toMatchObject({ code: 'request_too_large', message: `The request body is larger than the limit of ${64 * 1024} bytes once decompressed (gzip).` });
+    }
+    expect((await chatWith(t.adminKey)).status).toBe(200);
   });
 
   it('rejects a body over the limit with 413', async () => {
