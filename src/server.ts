@@ -46,6 +46,9 @@ export interface ServerDeps {
   plugins?: readonly FastifyPluginAsync[];
 }
 
+/** `/ready` answers 503 once the trace queue is this full (0 to 1), before it has to drop traces. */
+export const READY_MAX_QUEUE_FILL = 0.9;
+
 /** Where the body parser keeps the body's text, so full capture stores it without re-serializing. */
 const RAW_BODY = Symbol('llmops.rawBody');
 
@@ -444,13 +447,25 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_req, reply) => {
+    const h = deps.sink.health();
+    const traces = {
+      queued: h.queued,
+      queue_fill: Math.round(h.fill * 1000) / 1000,
+      writes: h.failingSince === undefined ? 'ok' : 'failing',
+      failing_since: h.failingSince === undefined ? null : new Date(h.failingSince).toISOString(),
+    };
     try {
       await deps.store.ping();
-      return { status: 'ready', store: deps.store.kind };
     } catch (err) {
       log.warn('readiness check failed', { err });
-      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, error: 'the store is not reachable' });
+      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, traces, error: 'the store is not reachable' });
     }
+    // Nearly full, the queue would soon drop traces: send traffic to an instance that can keep them.
+    if (h.fill >= READY_MAX_QUEUE_FILL) {
+      const why = h.failingSince === undefined ? 'traces arrive faster than the store takes them' : `trace writes have failed since ${traces.failing_since}`;
+      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, traces, error: `the trace queue is ${Math.floor(h.fill * 100)}% full (${why}); this instance would soon drop traces` });
+    }
+    return { status: 'ready', store: deps.store.kind, traces };
   });
 
   app.get('/v1/models', async (req) => {

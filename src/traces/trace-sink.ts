@@ -60,6 +60,14 @@ export interface TraceSinkStats {
   writeFailures: number;
 }
 
+export interface TraceSinkHealth {
+  queued: number;
+  /** The queue's fill, 0 to 1: the larger of traces held over `maxQueue` and bytes held over `maxQueueBytes`. */
+  fill: number;
+  /** When the store started refusing writes (ms since the epoch), while it does. */
+  failingSince: number | undefined;
+}
+
 export type TraceListener = (t: TraceRecord) => void;
 
 /**
@@ -179,6 +187,16 @@ export class TraceSink {
         ...(bound === 'count' ? { max_queue: this.opts.maxQueue } : { max_queue_bytes: this.opts.maxQueueBytes, queued_bytes: this.stats.queuedBytes }),
       });
     }
+  }
+
+  /**
+   * How full the queue is (the larger of its count and byte fill, 0 to 1) and since when
+   * writes have been failing (undefined while they work): for `/ready`.
+   */
+  health(): TraceSinkHealth {
+    const byCount = this.stats.queued / this.opts.maxQueue;
+    const byBytes = this.opts.maxQueueBytes === undefined ? 0 : this.stats.queuedBytes / this.opts.maxQueueBytes;
+    return { queued: this.stats.queued, fill: Math.max(byCount, byBytes), failingSince: this.failingSince };
   }
 
   /** Calls `listener` with every trace as it is recorded (for `traces tail`). */
