@@ -44,6 +44,12 @@ export class BatchWriter<T> {
 
   add(items: readonly T[]): void {
     for (const t of items) this.held.push(t);
+    // A full batch goes now, not when the wait for the first one's flushMs ends (unless the
+    // store is failing: then the backoff's timer stands).
+    if (this.timer && this.backoffMs === 0 && this.held.length >= this.opts.batchSize) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.schedule();
   }
 
