@@ -56,7 +56,7 @@ if (only !== undefined && only !== 'sqlite' && only !== 'postgres') throw new Er
 const PG_ADMIN_URL = flags['pg-url'] ?? process.env.LLMOPS_BENCH_POSTGRES_URL ?? process.env.LLMOPS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATA_DIR = resolve(flags.dir ?? join(tmpdir(), 'llmops-store-bench'));
 const OUT = resolve(flags.out ?? join(ROOT, 'bench', 'results', 'store-latest.json'));
-const BATCH = 1000; // store.trace_batch_size default
+const BATCH = 1000; // traces per insert transaction (the gateway's store.trace_batch_size defaults to 200)
 const TARGETS = { sqliteIngestPerS: 20_000, postgresIngestPerS: 10_000, queryMs: 500 } as const;
 
 const log = createLogger('warn');

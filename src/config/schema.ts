@@ -253,11 +253,13 @@ export const StoreSchema = z.strictObject({
   trace_queue_max_bytes: ByteSize.default(256 * 1024 * 1024),
   /**
    * Traces per insert transaction: larger batches cost SQLite less per trace (100: ~90 µs,
-   * 2000: ~48 µs measured), but the writer thread holds each batch until it is written, and
-   * that is memory (500 with 100 ms: about 12 MB less peak RSS under load than 2000 with
-   * 250 ms; README, Performance).
+   * 2000: ~48 µs measured in `bench:store`), but everything a batch holds stays alive in the
+   * writer thread's young generation while it is written: past about 300 traces (with full
+   * capture) it outlives two scavenges and is copied to the old generation, which then
+   * needs full GCs several times a second at 15,000 traces/s. 200: 4% less CPU per cache
+   * hit than 500, GC helper threads 4.95 → 1.9 µs per call (README, Performance).
    */
-  trace_batch_size: z.number().int().positive().default(500),
+  trace_batch_size: z.number().int().positive().default(200),
   /** Longest wait before a partial batch is written (how stale `/api/traces` may be). */
   trace_flush_ms: z.number().int().positive().default(100),
 });

@@ -23,8 +23,37 @@ export interface BatchWriterOptions {
   maxBackoffMs?: number | undefined;
 }
 
+/**
+ * Where a {@link BatchWriter}'s items wait until they are written: an array by default; the
+ * writer thread's waits outside the JS heap (`trace-writer-worker.ts`).
+ */
+export interface BatchQueue<T> {
+  /** Items waiting. */
+  readonly length: number;
+  /** Removes and returns up to `n` items from the front. */
+  take(n: number): T[];
+  /** Puts a batch that failed back at the front. */
+  putBack(items: T[]): void;
+}
+
+/** The default queue: items held in an array. */
+export class ArrayQueue<T> implements BatchQueue<T> {
+  private readonly items: T[] = [];
+  get length(): number {
+    return this.items.length;
+  }
+  push(items: readonly T[]): void {
+    for (const t of items) this.items.push(t);
+  }
+  take(n: number): T[] {
+    return this.items.splice(0, n);
+  }
+  putBack(items: T[]): void {
+    this.items.unshift(...items);
+  }
+}
+
 export class BatchWriter<T> {
-  private readonly held: T[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing = false;
   private flushing = false;
@@ -34,18 +63,27 @@ export class BatchWriter<T> {
   /**
    * @param write stores a batch; resolves with the rows refused for good (not retried), throws when the whole batch should be retried
    * @param sizeOf what one item holds, for the sink's byte bound
+   * @param held where items wait; with a queue of its own, the caller fills it and calls {@link arrived}
    */
   constructor(
     private readonly write: (batch: T[]) => Promise<readonly RejectedTrace[]>,
     private readonly sizeOf: (item: T) => number,
     private readonly opts: BatchWriterOptions,
     private readonly report: (r: BatchReport) => void,
+    private readonly held: BatchQueue<T> = new ArrayQueue<T>(),
   ) {}
 
+  /** Queues items (with the default queue). */
   add(items: readonly T[]): void {
-    for (const t of items) this.held.push(t);
-    // A full batch goes now, not when the wait for the first one's flushMs ends (unless the
-    // store is failing: then the backoff's timer stands).
+    if (!(this.held instanceof ArrayQueue)) throw new Error('BatchWriter.add: this writer has a queue of its own');
+    (this.held as ArrayQueue<T>).push(items);
+    this.arrived();
+  }
+
+  /** Items reached the queue: a full batch goes now, else when the first one waited flushMs. */
+  arrived(): void {
+    // A full batch does not wait out the timer its first item started (a failing store's
+    // backoff timer stands).
     if (this.timer && this.backoffMs === 0 && this.held.length >= this.opts.batchSize) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -82,7 +120,7 @@ export class BatchWriter<T> {
 
   private async writeOne(): Promise<void> {
     if (this.stopped) return;
-    const batch = this.held.splice(0, this.opts.batchSize);
+    const batch = this.held.take(this.opts.batchSize);
     if (batch.length === 0) return;
     this.writing = true;
     try {
@@ -92,7 +130,7 @@ export class BatchWriter<T> {
       for (const t of batch) bytes += this.sizeOf(t);
       this.report({ kind: 'settled', count: batch.length, rejected: rejected.length, bytes, firstRejected: rejected[0] });
     } catch (err) {
-      this.held.unshift(...batch);
+      this.held.putBack(batch);
       this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 5000, Math.max(100, this.backoffMs * 2));
       this.report({ kind: 'failed', error: err instanceof Error ? err.message : String(err), held: this.held.length, retryInMs: this.backoffMs });
     } finally {

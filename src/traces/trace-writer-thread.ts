@@ -6,13 +6,15 @@
  * keeps the bounds and the accounting. Traces cross as arrays of JSON strings (see
  * `trace-sink.ts`), handed over every few milliseconds, so the request thread never holds
  * them long: copying strings is far cheaper for it than structured-cloning records, and a
- * string that dies young costs its garbage collector nothing. Traces go over once the thread
+ * string that dies young costs its garbage collector nothing. They go over a channel of
+ * their own, whose queue the thread reads only as it writes each batch, so traces waiting
+ * for the (background-priority) thread wait outside its heap. Traces go over once the thread
  * has opened its store; a thread that dies loses what it held (reported, never silent) and
  * is replaced after a backoff, while later traces wait here, within the sink's bounds.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import { releaseYoungGenerationFlag } from '../node-flags.js';
 import { setThreadNice } from './thread-priority.js';
@@ -20,7 +22,7 @@ import type { BatchReport, BatchWriterOptions } from './batch-writer.js';
 import type { HandoffReport, TraceWriter } from './trace-sink.js';
 
 /** What the main thread sends the writer thread. */
-export type WriterMessage = { init: BatchWriterOptions } | { traces: string[] } | { flush: true } | { stop: true } | { close: true };
+export type WriterMessage = { init: BatchWriterOptions } | { sent: number } | { flush: true } | { stop: true } | { close: true };
 /** What the writer thread sends back: that its store is open, its thread id once (for priority), then reports. */
 export type WriterReply = { ready: true } | { tid: number } | BatchReport;
 
@@ -63,6 +65,8 @@ export class TraceWriterThread implements TraceWriter {
   readonly encoded = true as const;
   /** The live thread; undefined between a death and its replacement, and after close(). */
   private worker: Worker | undefined;
+  /** The live thread's trace channel (this end). */
+  private tracePort: MessagePort | undefined;
   /** The live thread opened its store: traces go over only then, so a thread that cannot start loses none. */
   private ready = false;
   private report: ((r: HandoffReport) => void) | undefined;
@@ -102,7 +106,16 @@ export class TraceWriterThread implements TraceWriter {
     // a default-sized one costs tens of MB of RSS for nothing. A size on node's command line
     // would override the one asked for here.
     releaseYoungGenerationFlag();
-    const worker = new Worker(WORKER_FILE, { workerData: { storeUrl: this.storeUrl }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    // Traces go over their own channel, whose queue the thread reads only when it writes a
+    // batch (see PortQueue in trace-writer-worker.ts); the worker's own port carries the rest.
+    const channel = new MessageChannel();
+    const worker = new Worker(WORKER_FILE, {
+      workerData: { storeUrl: this.storeUrl, traces: channel.port2 },
+      transferList: [channel.port2],
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
+    this.tracePort = channel.port1;
+    this.tracePort.unref();
     this.worker = worker;
     this.ready = false;
     this.tid = undefined;
@@ -144,6 +157,8 @@ export class TraceWriterThread implements TraceWriter {
   private died(err: Error): void {
     this.worker = undefined;
     this.ready = false;
+    this.tracePort?.close();
+    this.tracePort = undefined;
     this.lose(this.held, this.heldBytes, err);
     this.held = 0;
     this.heldBytes = 0;
@@ -195,7 +210,10 @@ export class TraceWriterThread implements TraceWriter {
     this.heldBytes += this.outboxBytes;
     this.outbox = [];
     this.outboxBytes = 0;
-    this.post({ traces });
+    // The traces first, then the note that they are there: each port's messages arrive in
+    // order, and a message is in its port's queue once postMessage returns.
+    this.tracePort!.postMessage(traces);
+    this.post({ sent: traces.length });
     this.adjustPriority();
   }
 

@@ -1,15 +1,17 @@
 /** The writer thread's body (see `trace-writer-thread.ts`): opens the store, then batches, writes and retries the traces it is given. */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openStore } from '../store/index.js';
 import type { RejectedTrace } from '../store/types.js';
 import { currentThreadId, setThreadNice } from './thread-priority.js';
 import { decodeTrace, type StorableTrace } from '../store/trace-columns.js';
 import { BatchWriter } from './batch-writer.js';
+import { PortQueue } from './port-queue.js';
 import { BACKGROUND_NICE, WRITER_SQLITE_CACHE_MB, type WriterMessage, type WriterReply } from './trace-writer-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('trace-writer-worker must run as a worker thread');
-const store = openStore((workerData as { storeUrl: string }).storeUrl, { sqliteCacheMb: WRITER_SQLITE_CACHE_MB });
+const data = workerData as { storeUrl: string; traces: MessagePort };
+const store = openStore(data.storeUrl, { sqliteCacheMb: WRITER_SQLITE_CACHE_MB });
 const reply = (r: WriterReply): void => port.postMessage(r);
 reply({ ready: true });
 
@@ -37,10 +39,13 @@ async function write(batch: string[]): Promise<readonly RejectedTrace[]> {
   return [...undecodable, ...rejected.map((r) => ({ ...r, index: positions[r.index] ?? r.index }))];
 }
 
+const queue = new PortQueue(data.traces);
 let writer: BatchWriter<string> | undefined;
 port.on('message', (m: WriterMessage) => {
-  if ('traces' in m) writer?.add(m.traces);
-  else if ('init' in m) writer = new BatchWriter(write, (s) => s.length, m.init, reply);
+  if ('sent' in m) {
+    queue.announce(m.sent);
+    writer?.arrived();
+  } else if ('init' in m) writer = new BatchWriter(write, (s) => s.length, m.init, reply, queue);
   else if ('flush' in m) writer?.flush();
   else if ('stop' in m) writer?.stop();
   else {
