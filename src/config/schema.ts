@@ -234,7 +234,7 @@ export const ServerSchema = z.strictObject({
    * alive before the next full GC. Lower keeps memory down at some CPU cost; 0 leaves it to
    * V8's own heuristic (which lets a busy gateway's heap reach about 4x its live size).
    */
-  heap_growth_percent: z.number().int().min(0).max(1000).default(50),
+  heap_growth_percent: z.number().int().min(0).max(1000).default(20),
 });
 
 export const StoreSchema = z.strictObject({
