@@ -25,7 +25,7 @@ export interface BatchWriterOptions {
 
 /**
  * Where a {@link BatchWriter}'s items wait until they are written: an array by default; the
- * writer thread's waits outside the JS heap (`trace-writer-worker.ts`).
+ * writer thread's waits outside the JS heap (`port-queue.ts`).
  */
 export interface BatchQueue<T> {
   /** Items waiting. */
@@ -75,8 +75,9 @@ export class BatchWriter<T> {
 
   /** Queues items (with the default queue). */
   add(items: readonly T[]): void {
-    if (!(this.held instanceof ArrayQueue)) throw new Error('BatchWriter.add: this writer has a queue of its own');
-    (this.held as ArrayQueue<T>).push(items);
+    const queue = this.held;
+    if (!(queue instanceof ArrayQueue)) throw new Error('BatchWriter.add: this writer has a queue of its own');
+    queue.push(items);
     this.arrived();
   }
 

@@ -107,7 +107,7 @@ export class TraceWriterThread implements TraceWriter {
     // would override the one asked for here.
     releaseYoungGenerationFlag();
     // Traces go over their own channel, whose queue the thread reads only when it writes a
-    // batch (see PortQueue in trace-writer-worker.ts); the worker's own port carries the rest.
+    // batch (`port-queue.ts`); the worker's own port carries the rest.
     const channel = new MessageChannel();
     const worker = new Worker(WORKER_FILE, {
       workerData: { storeUrl: this.storeUrl, traces: channel.port2 },
