@@ -2,6 +2,7 @@
  * Server-Sent Events framing: parsing an upstream byte stream into events (per the WHATWG
  * spec: `\n`, `\r\n` or `\r` line ends, multi-line `data`, `:` comments) and writing events.
  */
+import { mib } from './bytes.js';
 
 export interface SseEvent {
   event: string | undefined;
@@ -18,7 +19,7 @@ export const MAX_SSE_EVENT_CHARS = 32 * 1024 * 1024;
 /** An upstream's event outgrew {@link MAX_SSE_EVENT_CHARS}. */
 export class SseEventTooLargeError extends Error {
   constructor() {
-    super(`an SSE event longer than ${MAX_SSE_EVENT_CHARS / (1024 * 1024)} MiB`);
+    super(`an SSE event longer than ${mib(MAX_SSE_EVENT_CHARS)} MiB`);
     this.name = 'SseEventTooLargeError';
   }
 }
@@ -119,7 +120,7 @@ export class SseParser {
 /** A stream outgrew the `maxBytes` given to {@link parseSse}. */
 export class SseStreamTooLongError extends Error {
   constructor(maxBytes: number) {
-    super(`a stream longer than ${Math.round((maxBytes / (1024 * 1024)) * 100) / 100} MiB`);
+    super(`a stream longer than ${mib(maxBytes)} MiB`);
     this.name = 'SseStreamTooLongError';
   }
 }

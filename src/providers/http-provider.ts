@@ -4,6 +4,7 @@
  * done once for every HTTP provider.
  */
 import { Agent, type Dispatcher } from 'undici';
+import { mib } from '../bytes.js';
 import type { ChatRequest, EmbeddingsRequest } from '../canonical.js';
 import { LlmopsError } from '../errors.js';
 import { parseSse, SseEventTooLargeError, SseStreamTooLongError } from '../sse.js';
@@ -239,8 +240,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.chunks = [];
-    const mib = Math.round((this.maxBytes / (1024 * 1024)) * 100) / 100;
-    controller.abort(new LlmopsError('upstream_bad_response', `${this.provider}: the upstream's answer is larger than ${mib} MiB`, { provider: this.provider }));
+    controller.abort(new LlmopsError('upstream_bad_response', `${this.provider}: the upstream's answer is larger than ${mib(this.maxBytes)} MiB`, { provider: this.provider }));
   }
 
   onResponseEnd(): void {
