@@ -1,17 +1,25 @@
 /**
  * The shared Redis connection through an outage: a real Redis (LLMOPS_TEST_REDIS_URL) behind
  * a TCP relay the test can cut. Right after a loss commands wait for the reconnect; once the
- * outage outlasts the grace period they fail at once; once Redis is back, they work.
+ * outage outlasts the grace period they fail at once; once Redis is back, they work. A Redis
+ * that stops answering without closing the connection fails each command at the command timeout.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPrefix } from '../../test/helpers/redis.js';
-import { openRedis, type RedisHandle } from './redis.js';
+import { openRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisHandle } from './redis.js';
 
 const target = process.env.LLMOPS_TEST_REDIS_URL;
 let relay: Server | undefined;
 const sockets = new Set<Socket>();
 let port = 0;
+/** Holds everything both ways (read nothing) with the connections open: a Redis gone silent. */
+function stall(on: boolean): void {
+  for (const s of sockets) {
+    if (on) s.pause();
+    else s.resume();
+  }
+}
 
 /** Starts relaying 127.0.0.1:`port` to the test Redis (a new port the first time). */
 async function relayUp(): Promise<void> {
@@ -73,6 +81,22 @@ describe('the shared Redis connection', () => {
     expect(failed.ms).toBeLessThan(50);
 
     await relayUp();
+    await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
+  }, 30_000);
+
+  it('fails a command at the command timeout when Redis stops answering but the connection stays open', async () => {
+    await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
+    stall(true);
+    try {
+      // Bug: without a command timeout this waited for TCP to give up, minutes later.
+      const t = await timed();
+      expect(t.ok).toBe(false);
+      expect(t.error).toBe('Command timed out');
+      expect(t.ms).toBeGreaterThanOrEqual(REDIS_COMMAND_TIMEOUT_MS - 50);
+      expect(t.ms).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS + 500);
+    } finally {
+      stall(false);
+    }
     await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
   }, 30_000);
 });

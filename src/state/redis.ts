@@ -31,9 +31,28 @@ export interface RedisHandle {
   close(): Promise<void>;
 }
 
+/**
+ * The longest one command waits for its reply (ioredis `commandTimeout`). Without it a Redis
+ * that stops answering but keeps the connection open (a host gone dark, a network partition)
+ * held each command until TCP gave up, minutes later.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
 // Commands issued while disconnected wait for the reconnect rather than failing at once,
 // but not forever: a request path must get an error it can act on.
 const COMMAND_OPTIONS = { maxRetriesPerRequest: 2, enableOfflineQueue: true } as const;
+const CONNECTION_OPTIONS = { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, connectTimeout: REDIS_COMMAND_TIMEOUT_MS } as const;
+
+/**
+ * A cluster's own retries, kept inside about the outage grace period. ioredis' defaults
+ * retried a command whose node was gone 16 times 100 ms apart (1.1-1.7 s per command), and
+ * once the cluster marked itself down (CLUSTERDOWN, every slot) every command in every slot
+ * took that long for as long as the outage lasted. A CLUSTERDOWN reply now fails at once (a
+ * failover takes the cluster's node timeout, far longer than a retry could wait) and a gone
+ * node's command is retried 5 times (MOVED redirections, instant, count against the same
+ * budget: a resharding needs one or two).
+ */
+const CLUSTER_RETRY_OPTIONS = { maxRedirections: 6, retryDelayOnFailover: 100, retryDelayOnClusterDown: 0, retryDelayOnTryAgain: 100 } as const;
 
 /**
  * How long a lost connection is waited out (a failover, a restart) before commands fail at
@@ -48,13 +67,17 @@ const ioredis = lazyRequire<typeof import('ioredis')>('ioredis');
 
 export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
   const cluster = cfg.cluster === true;
-  const client = cluster ? openCluster(cfg.url) : new (ioredis().Redis)(cfg.url, { ...COMMAND_OPTIONS, lazyConnect: false });
+  const client = cluster ? openCluster(cfg.url) : new (ioredis().Redis)(cfg.url, { ...COMMAND_OPTIONS, ...CONNECTION_OPTIONS, lazyConnect: false });
   let failFast: NodeJS.Timeout | undefined;
   let closing = false;
   client.on('close', () => {
     if (closing) return;
     failFast ??= setTimeout(() => {
       client.options.enableOfflineQueue = false;
+      // A cluster keeps the commands it queued while connecting in a queue of its own that
+      // nothing times out (a single Redis fails them after maxRetriesPerRequest): they would
+      // wait for the cluster's return, however long. They fail now, as new ones will.
+      if (client instanceof ioredis().Cluster) flushClusterQueue(client, new Error('Redis Cluster unreachable: no node answered within the outage grace period'));
       log?.warn('redis unreachable: its commands fail at once until it is back', { after_ms: REDIS_OUTAGE_FAIL_FAST_MS });
     }, REDIS_OUTAGE_FAIL_FAST_MS).unref();
   });
@@ -98,10 +121,22 @@ function openCluster(url: string): Cluster {
   if (db !== '' && db !== '0') throw new Error(`redis.url: a Redis Cluster has database 0 only, not ${db}`);
   return new (ioredis().Cluster)([{ host: u.hostname, port: Number(u.port || 6379) }], {
     ...COMMAND_OPTIONS,
+    ...CLUSTER_RETRY_OPTIONS,
     redisOptions: {
+      ...CONNECTION_OPTIONS,
       ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
       ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
       ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     },
   });
+}
+
+/**
+ * Rejects the commands a cluster client queued while it had no connection. ioredis does
+ * this itself only when it gives up reconnecting for good; its method for it is not in its
+ * typings, hence the check (redis-cluster-outage.test.ts fails if it goes away).
+ */
+function flushClusterQueue(client: Cluster, err: Error): void {
+  const flush = (client as unknown as { flushQueue?: (e: Error) => void }).flushQueue;
+  if (typeof flush === 'function') flush.call(client, err);
 }

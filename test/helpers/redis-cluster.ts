@@ -13,7 +13,19 @@ import { join } from 'node:path';
 export interface TestRedisCluster {
   /** A seed node's URL (`redis://127.0.0.1:PORT`). */
   readonly url: string;
+  /** Each primary's port, in the order they were started. */
+  readonly ports: readonly number[];
+  /** Kills primary `i` (SIGKILL: an outage, not a shutdown). */
+  kill(i: number): Promise<void>;
+  /** Starts primary `i` again on its port; it rejoins with its saved cluster config. */
+  restart(i: number): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface RedisClusterOptions {
+  primaries?: number;
+  /** `cluster-node-timeout`: how long before the others mark a silent node failed (Redis' default 15000). */
+  nodeTimeoutMs?: number;
 }
 
 async function freePort(): Promise<number> {
@@ -32,21 +44,34 @@ function cli(args: string[]): string {
   return `${r.stdout}${r.stderr}`;
 }
 
-export async function startRedisCluster(primaries = 3): Promise<TestRedisCluster> {
+export async function startRedisCluster({ primaries = 3, nodeTimeoutMs = 15_000 }: RedisClusterOptions = {}): Promise<TestRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'llmops-redis-cluster-'));
   const ports: number[] = [];
   for (let i = 0; i < primaries; i++) ports.push(await freePort());
-  const servers: ChildProcess[] = ports.map((port) =>
+  const serve = (port: number): ChildProcess =>
     spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`),
+        '--cluster-node-timeout', String(nodeTimeoutMs), '--dir', dir, '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
-    ),
-  );
+    );
+  const servers: ChildProcess[] = ports.map(serve);
+  const stop = async (s: ChildProcess): Promise<void> => {
+    if (s.exitCode !== null || s.signalCode !== null) return;
+    const exited = new Promise((r) => s.once('exit', r));
+    s.kill('SIGKILL');
+    await exited;
+  };
   const close = async (): Promise<void> => {
-    for (const s of servers) s.kill('SIGKILL');
-    await Promise.all(servers.map((s) => (s.exitCode !== null || s.signalCode !== null ? undefined : new Promise((r) => s.once('exit', r)))));
+    await Promise.all(servers.map(stop));
     rmSync(dir, { recursive: true, force: true });
+  };
+  const pong = async (port: number): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!cli(['-p', String(port), 'ping']).includes('PONG')) {
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
   // Listened to at once: a process's 'spawn' event comes on the next tick.
   const spawned = servers.map(
@@ -58,13 +83,7 @@ export async function startRedisCluster(primaries = 3): Promise<TestRedisCluster
   );
   try {
     await Promise.all(spawned);
-    for (const port of ports) {
-      const deadline = Date.now() + 10_000;
-      while (!cli(['-p', String(port), 'ping']).includes('PONG')) {
-        if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    for (const port of ports) await pong(port);
     const created = cli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
     if (!created.includes('All 16384 slots covered')) throw new Error(`redis-cli --cluster create failed:\n${created}`);
     const deadline = Date.now() + 15_000;
@@ -76,5 +95,14 @@ export async function startRedisCluster(primaries = 3): Promise<TestRedisCluster
     await close();
     throw err;
   }
-  return { url: `redis://127.0.0.1:${ports[0]}`, close };
+  return {
+    url: `redis://127.0.0.1:${ports[0]}`,
+    ports,
+    kill: (i) => stop(servers[i]!),
+    async restart(i) {
+      servers[i] = serve(ports[i]!);
+      await pong(ports[i]!);
+    },
+    close,
+  };
 }

@@ -12,6 +12,12 @@ import type { RedisHandle } from '../../state/redis.js';
 import type { Embedder } from './embedder.js';
 import { SemanticIndex, type SemanticMatch } from './semantic-index.js';
 
+/**
+ * Stream entries read per XRANGE: each holds a vector (a 1,536-dimension embedding is 8 KB
+ * of base64), so one reply stays a few MB, well inside Redis' command timeout.
+ */
+const SYNC_BATCH = 1000;
+
 export interface SemanticCacheOptions {
   embedder: Embedder;
   threshold: number;
@@ -100,7 +106,7 @@ export class SemanticCache {
     try {
       for (;;) {
         const start = this.lastId === '0-0' ? '-' : `(${this.lastId}`;
-        const rows = await this.redis.handle.client.xrange(this.streamKey, start, '+', 'COUNT', 5000);
+        const rows = await this.redis.handle.client.xrange(this.streamKey, start, '+', 'COUNT', SYNC_BATCH);
         if (rows.length === 0) return;
         const now = Date.now();
         for (const [id, fields] of rows) {
@@ -113,7 +119,7 @@ export class SemanticCache {
           const vector = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
           this.local(f.s, vector, f.k, expiresAt);
         }
-        if (rows.length < 5000) return;
+        if (rows.length < SYNC_BATCH) return;
       }
     } catch (err) {
       this.opts.log?.warn('semantic cache sync failed', { err });

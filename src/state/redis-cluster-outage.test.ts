@@ -1,0 +1,107 @@
+/**
+ * The shared Redis connection through Redis Cluster outages, against a real three-node
+ * cluster (the machine's redis-server) whose nodes the test kills and restarts: a command
+ * never waits past the outage grace period plus the cluster's bounded retries, commands for
+ * the nodes still up keep working, and everything works again once the nodes are back.
+ */
+import type { Cluster } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRedisCluster, type TestRedisCluster } from '../../test/helpers/redis-cluster.js';
+import { freshPrefix } from '../../test/helpers/redis.js';
+import { openRedis, REDIS_OUTAGE_FAIL_FAST_MS, type RedisHandle } from './redis.js';
+
+let cluster: TestRedisCluster | undefined;
+let h: RedisHandle | undefined;
+afterEach(async () => {
+  await h?.close();
+  await cluster?.close();
+});
+
+// Redis marks a silent node failed after this long (its default is 15 s).
+const NODE_TIMEOUT_MS = 1500;
+
+async function start(): Promise<{ c: TestRedisCluster; h: RedisHandle }> {
+  cluster = await startRedisCluster({ nodeTimeoutMs: NODE_TIMEOUT_MS });
+  h = openRedis({ url: cluster.url, key_prefix: freshPrefix(), cluster: true });
+  await h.client.ping();
+  return { c: cluster, h };
+}
+
+/** How long one SET of `key` takes to settle, and whether it worked (else why not). */
+async function timed(handle: RedisHandle, key: string): Promise<{ ok: boolean; ms: number; error?: string }> {
+  const t0 = performance.now();
+  const r = await handle.client.set(handle.key(key), '1', 'PX', 10_000).then(
+    () => ({ ok: true }),
+    (err: Error) => ({ ok: false, error: err.message }),
+  );
+  return { ...r, ms: performance.now() - t0 };
+}
+
+/** The port of the primary that holds `key`. */
+async function portOf(handle: RedisHandle, key: string): Promise<number> {
+  const slot = Number(await handle.client.cluster('KEYSLOT', handle.key(key)));
+  const node = (handle.client as Cluster).slots[slot]?.[0];
+  expect(node, `slot ${slot} has a node`).toBeDefined();
+  return Number(node!.split(':').pop());
+}
+
+describe('the shared Redis connection on a cluster that loses nodes', () => {
+  it('one primary down: its keys fail within a second, the rest keep working; once the cluster marks itself down commands for the other nodes fail at once; back to normal after a restart', async () => {
+    const { c, h } = await start();
+    const keys = Array.from({ length: 24 }, (_, i) => `k${i}`);
+    const ports = await Promise.all(keys.map((k) => portOf(h, k)));
+    const lost = c.ports[1]!;
+    const onLost = keys.filter((_, i) => ports[i] === lost);
+    const onOthers = keys.filter((_, i) => ports[i] !== lost);
+    expect(onLost.length).toBeGreaterThan(0);
+    expect(onOthers.length).toBeGreaterThan(0);
+
+    await c.kill(1);
+    const killedAt = performance.now();
+    const lostTries = await Promise.all(onLost.slice(0, 3).map((k) => timed(h, k)));
+    const otherTries = await Promise.all(onOthers.slice(0, 3).map((k) => timed(h, k)));
+    // Bug: ioredis' defaults retried a gone node's command for 1.1-1.7 s, every command.
+    for (const t of lostTries) {
+      expect(t.ok).toBe(false);
+      expect(t.ms).toBeLessThan(1000);
+    }
+    expect(otherTries.every((t) => t.ok)).toBe(true);
+
+    // The survivors mark the node failed after the node timeout; then every slot answers
+    // CLUSTERDOWN, which is not retried (ioredis' default retried it for 1.7 s, every slot).
+    await new Promise((r) => setTimeout(r, Math.max(0, NODE_TIMEOUT_MS * 3 - (performance.now() - killedAt))));
+    await expect.poll(async () => (await timed(h, onOthers[0]!)).error, { timeout: 10_000, interval: 200 }).toMatch(/CLUSTERDOWN/);
+    const down = await Promise.all(onOthers.slice(0, 6).map((k) => timed(h, k)));
+    for (const t of down) {
+      expect(t.ok).toBe(false);
+      expect(t.ms).toBeLessThan(100);
+    }
+    // The gone node's own keys still try its address once or twice first.
+    for (const t of await Promise.all(onLost.slice(0, 3).map((k) => timed(h, k)))) {
+      expect(t.ok).toBe(false);
+      expect(t.ms).toBeLessThan(1000);
+    }
+
+    await c.restart(1);
+    await expect.poll(async () => (await Promise.all(keys.map((k) => timed(h, k)))).every((t) => t.ok), { timeout: 15_000, interval: 250 }).toBe(true);
+  }, 60_000);
+
+  it('every node down: commands queued in the first moment fail at the grace period instead of waiting for the cluster, later ones at once; back to normal after a restart', async () => {
+    const { c, h } = await start();
+    expect((await timed(h, 'a')).ok).toBe(true);
+    await Promise.all([c.kill(0), c.kill(1), c.kill(2)]);
+
+    // Bug: these waited in the cluster client's queue until a node came back (over a minute here).
+    const queued = await Promise.all(['a', 'b', 'c'].map((k) => timed(h, k)));
+    for (const t of queued) {
+      expect(t.ok).toBe(false);
+      expect(t.ms).toBeLessThan(REDIS_OUTAGE_FAIL_FAST_MS + 500);
+    }
+    const later = await timed(h, 'a');
+    expect(later.ok).toBe(false);
+    expect(later.ms).toBeLessThan(50);
+
+    await Promise.all([c.restart(0), c.restart(1), c.restart(2)]);
+    await expect.poll(async () => (await timed(h, 'a')).ok, { timeout: 15_000, interval: 250 }).toBe(true);
+  }, 60_000);
+});
