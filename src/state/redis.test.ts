@@ -2,19 +2,25 @@
  * The shared Redis connection through an outage: a real Redis (LLMOPS_TEST_REDIS_URL) behind
  * a TCP relay the test can cut. Right after a loss commands wait for the reconnect; once the
  * outage outlasts the grace period they fail at once; once Redis is back, they work. A Redis
- * that stops answering without closing the connection fails each command at the command timeout.
+ * that stops answering without closing the connection is found out by the watchdog's PING and
+ * then handled the same way.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPrefix } from '../../test/helpers/redis.js';
-import { openRedis, REDIS_COMMAND_TIMEOUT_MS, type RedisHandle } from './redis.js';
+import { openRedis, REDIS_COMMAND_TIMEOUT_MS, REDIS_OUTAGE_FAIL_FAST_MS, REDIS_WATCHDOG_INTERVAL_MS, type RedisHandle } from './redis.js';
 
 const target = process.env.LLMOPS_TEST_REDIS_URL;
 let relay: Server | undefined;
 const sockets = new Set<Socket>();
 let port = 0;
-/** Holds everything both ways (read nothing) with the connections open: a Redis gone silent. */
+/**
+ * Holds everything both ways (reads nothing) with the connections open, new ones too: a Redis
+ * gone silent.
+ */
+let stalled = false;
 function stall(on: boolean): void {
+  stalled = on;
   for (const s of sockets) {
     if (on) s.pause();
     else s.resume();
@@ -31,6 +37,7 @@ async function relayUp(): Promise<void> {
       s.on('close', () => sockets.delete(s)).on('error', () => undefined);
     }
     client.pipe(upstream).pipe(client);
+    if (stalled) for (const s of [client, upstream]) s.pause(); // after pipe(), which resumes
   });
   await new Promise<void>((r) => relay!.listen(port, '127.0.0.1', r));
   port = (relay.address() as { port: number }).port;
@@ -84,7 +91,7 @@ describe('the shared Redis connection', () => {
     await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
   }, 30_000);
 
-  it('fails a command at the command timeout when Redis stops answering but the connection stays open', async () => {
+  it('Redis silent with the connection open: a command fails at the command timeout, then the connection counts as lost and commands fail at once; works again once Redis answers', async () => {
     await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
     stall(true);
     try {
@@ -94,6 +101,11 @@ describe('the shared Redis connection', () => {
       expect(t.error).toBe('Command timed out');
       expect(t.ms).toBeGreaterThanOrEqual(REDIS_COMMAND_TIMEOUT_MS - 50);
       expect(t.ms).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS + 500);
+      // The watchdog's PING timed out too: the connection is dropped, and once the grace
+      // period is over nothing waits (before, every command took the full timeout).
+      const bound = REDIS_WATCHDOG_INTERVAL_MS + REDIS_COMMAND_TIMEOUT_MS + REDIS_OUTAGE_FAIL_FAST_MS + 1500;
+      await expect.poll(async () => (await timed()).ms, { timeout: bound, interval: 100 }).toBeLessThan(50);
+      expect((await timed()).ok).toBe(false);
     } finally {
       stall(false);
     }

@@ -62,6 +62,14 @@ const CLUSTER_RETRY_OPTIONS = { maxRedirections: 6, retryDelayOnFailover: 100, r
  */
 export const REDIS_OUTAGE_FAIL_FAST_MS = 1000;
 
+/**
+ * How often each connection is checked with a PING. One that gets no answer within the command
+ * timeout is dropped and reconnected: a Redis gone silent with the connection open (a host
+ * gone dark, a partition) then counts as lost, so after the grace period its commands fail at
+ * once, where each would otherwise wait out the command timeout for as long as it lasted.
+ */
+export const REDIS_WATCHDOG_INTERVAL_MS = 1000;
+
 /** ioredis, loaded when Redis is configured. */
 const ioredis = lazyRequire<typeof import('ioredis')>('ioredis');
 
@@ -96,14 +104,32 @@ export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
     }
   });
   const prefix = cfg.key_prefix;
+  const primaries = (): Redis[] => (client instanceof ioredis().Cluster ? client.nodes('master') : [client]);
+  const pinging = new Set<Redis>();
+  const watchdog = setInterval(() => {
+    for (const node of primaries()) {
+      if (node.status !== 'ready' || pinging.has(node)) continue;
+      pinging.add(node);
+      node.ping().then(
+        () => pinging.delete(node),
+        (err: Error) => {
+          pinging.delete(node);
+          if (closing || err.message !== 'Command timed out') return;
+          log?.warn('redis not answering: dropping the connection', { node: `${node.options.host}:${node.options.port}`, after_ms: REDIS_COMMAND_TIMEOUT_MS });
+          node.disconnect(!cluster);
+        },
+      );
+    }
+  }, REDIS_WATCHDOG_INTERVAL_MS).unref();
   return {
     client,
     cluster,
     key: (...parts) => [prefix, ...parts].join(':'),
     slotKey: (...parts) => [cluster ? `{${prefix}}` : prefix, ...parts].join(':'),
-    primaries: () => (client instanceof ioredis().Cluster ? client.nodes('master') : [client]),
+    primaries,
     async close() {
       closing = true;
+      clearInterval(watchdog);
       clearTimeout(failFast);
       try {
         await client.quit();
