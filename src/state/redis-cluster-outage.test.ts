@@ -6,6 +6,7 @@
  */
 import type { Cluster } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startTestGateway } from '../../test/helpers/gateway.js';
 import { startRedisCluster, type TestRedisCluster } from '../../test/helpers/redis-cluster.js';
 import { freshPrefix } from '../../test/helpers/redis.js';
 import { openRedis, REDIS_OUTAGE_FAIL_FAST_MS, type RedisHandle } from './redis.js';
@@ -103,5 +104,46 @@ describe('the shared Redis connection on a cluster that loses nodes', () => {
 
     await Promise.all([c.restart(0), c.restart(1), c.restart(2)]);
     await expect.poll(async () => (await timed(h, 'a')).ok, { timeout: 15_000, interval: 250 }).toBe(true);
+  }, 60_000);
+});
+
+describe('a gateway on a cluster that loses every node', () => {
+  it('with on_state_error: allow and the Redis cache, requests keep being answered: none waits much past the grace period, later ones not at all', async () => {
+    cluster = await startRedisCluster({ nodeTimeoutMs: NODE_TIMEOUT_MS });
+    const g = await startTestGateway({
+      providers: { demo: {} },
+      models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } },
+      redis: { url: cluster.url, cluster: true, key_prefix: freshPrefix() },
+      limits: { per_key: { rpm: 1000 }, on_state_error: 'allow' },
+      cache: { backend: 'redis' },
+    });
+    try {
+      const chat = async (content: string): Promise<{ status: number; ms: number; cache: string | null }> => {
+        const t0 = performance.now();
+        const res = await fetch(`${g.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${g.adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content }], max_tokens: 20 }),
+        });
+        await res.arrayBuffer();
+        return { status: res.status, ms: performance.now() - t0, cache: res.headers.get('x-llmops-cache') };
+      };
+      expect((await chat('before')).status).toBe(200);
+      await Promise.all([cluster.kill(0), cluster.kill(1), cluster.kill(2)]);
+      // Each request asks Redis up to three times (limits, cache lookup, cache fill after the answer).
+      const first = await Promise.all(['a', 'b', 'c'].map(chat));
+      for (const r of first) {
+        expect(r.status).toBe(200);
+        expect(r.ms).toBeLessThan(REDIS_OUTAGE_FAIL_FAST_MS * 2 + 500);
+      }
+      const later = await Promise.all(['d', 'e', 'f'].map(chat));
+      for (const r of later) {
+        expect(r.status).toBe(200);
+        expect(r.cache).toBe('miss');
+        expect(r.ms).toBeLessThan(200);
+      }
+    } finally {
+      await g.close();
+    }
   }, 60_000);
 });
