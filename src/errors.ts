@@ -64,6 +64,8 @@ export const ERRORS = {
   request_cost_too_high: { status: 402, type: 'insufficient_quota' },
   /** The rate-limit/budget state backend (Redis) failed and `limits.on_state_error` is `deny`. */
   limits_unavailable: { status: 503, type: 'overloaded_error' },
+  /** A key not seen recently could not be checked: the store did not answer (keys in use go on from memory). */
+  store_unavailable: { status: 503, type: 'overloaded_error' },
   /** A guardrail blocked the call (its `param` names the guard); nothing, or nothing more, was sent upstream. */
   guardrail_blocked: { status: 400, type: 'invalid_request_error' },
   /** The resource is in a state that does not allow this (e.g. a review item claimed by someone else). */

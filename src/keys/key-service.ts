@@ -53,6 +53,13 @@ interface CacheEntry {
 }
 const CACHE_TTL_MS = 10_000;
 const TOUCH_FLUSH_MS = 5_000;
+/**
+ * How long a request waits for the store to look its key up. A store that stopped answering
+ * (PostgreSQL on a host gone dark) held every request whose key was due for a refresh.
+ */
+export const KEY_LOOKUP_TIMEOUT_MS = 1500;
+/** After a refresh failed, how long a key's last known record serves before the store is asked again. */
+export const KEY_STALE_RETRY_MS = 5000;
 
 export function hashKey(key: string): string {
   return hash('sha256', key, 'hex');
@@ -87,6 +94,9 @@ export class KeyService {
   private readonly staticKeys = new Map<string, Principal>();
   /** Token → principal; `rec` is set for stored keys (checked for expiry/revocation on every use). */
   private readonly cache = new Map<string, CacheEntry>();
+  /** Store lookups in flight, by key hash. */
+  private readonly lookups = new Map<string, Promise<KeyRecord | undefined>>();
+  private lastStoreWarning = 0;
   private readonly touched = new Map<string, number>();
   private touchTimer: NodeJS.Timeout | undefined;
 
@@ -126,13 +136,7 @@ export class KeyService {
       }
       const fromConfig = this.staticKeys.get(hash);
       if (fromConfig) return this.remember(token, { principal: fromConfig, at: now });
-      const rec = await this.store.findKeyByHash(hash);
-      if (!rec) {
-        this.cache.delete(token);
-        throw new LlmopsError('invalid_api_key', `Incorrect API key provided: ${redact(token)}.`);
-      }
-      hit = { rec, principal: principalFor(rec), at: now };
-      this.remember(token, hit);
+      hit = await this.lookup(token, hash, hit, now);
     }
     const rec = hit.rec;
     if (!rec) return hit.principal; // the admin or a key from config
@@ -147,6 +151,58 @@ export class KeyService {
     }
     this.touch(rec.id, now);
     return hit.principal;
+  }
+
+  /**
+   * A stored key's record from the store, or, when the store fails or does not answer within
+   * {@link KEY_LOOKUP_TIMEOUT_MS}, the last one known for it (used for
+   * {@link KEY_STALE_RETRY_MS}, then the store is asked again): a store outage does not stop
+   * keys that were in use. Revocations and changes made meanwhile apply once the store answers.
+   * A key never seen gets 503 `store_unavailable`. One lookup per key at a time: while it is
+   * out, a key with a last known record goes on with it.
+   */
+  private async lookup(token: string, hash: string, stale: CacheEntry | undefined, now: number): Promise<CacheEntry> {
+    const pending = this.lookups.get(hash);
+    if (pending && stale) return stale;
+    let rec: KeyRecord | undefined;
+    try {
+      rec = await (pending ?? this.startLookup(hash));
+    } catch (err) {
+      const lastKnown = stale?.rec ? stale : undefined;
+      if (Date.now() - this.lastStoreWarning > 5000) {
+        this.lastStoreWarning = Date.now();
+        this.log.warn(lastKnown ? 'key store unavailable: serving keys from their last known records' : 'key store unavailable: unknown keys are refused (503)', { err });
+      }
+      if (!lastKnown) {
+        throw new LlmopsError('store_unavailable', 'API keys cannot be checked right now (the key store is not answering). Retry shortly.', {
+          retryAfterMs: 1000,
+          cause: err,
+        });
+      }
+      const entry = { ...lastKnown, at: now - CACHE_TTL_MS + KEY_STALE_RETRY_MS };
+      this.remember(token, entry);
+      return entry;
+    }
+    if (!rec) {
+      this.cache.delete(token);
+      throw new LlmopsError('invalid_api_key', `Incorrect API key provided: ${redact(token)}.`);
+    }
+    const entry = { rec, principal: principalFor(rec), at: now };
+    this.remember(token, entry);
+    return entry;
+  }
+
+  private startLookup(hash: string): Promise<KeyRecord | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the store did not answer within ${KEY_LOOKUP_TIMEOUT_MS} ms`)), KEY_LOOKUP_TIMEOUT_MS);
+    });
+    const lookup = Promise.race([this.store.findKeyByHash(hash), timeout]).finally(() => {
+      clearTimeout(timer);
+      this.lookups.delete(hash);
+    });
+    this.lookups.set(hash, lookup);
+    return lookup;
   }
 
   private remember(token: string, entry: CacheEntry): Principal {

@@ -5,59 +5,24 @@
  * that stops answering without closing the connection is found out by the watchdog's PING and
  * then handled the same way.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPrefix } from '../../test/helpers/redis.js';
+import { startRelay, type TcpRelay } from '../../test/helpers/tcp-relay.js';
 import { openRedis, REDIS_COMMAND_TIMEOUT_MS, REDIS_OUTAGE_FAIL_FAST_MS, REDIS_WATCHDOG_INTERVAL_MS, type RedisHandle } from './redis.js';
 
 const target = process.env.LLMOPS_TEST_REDIS_URL;
-let relay: Server | undefined;
-const sockets = new Set<Socket>();
-let port = 0;
-/**
- * Holds everything both ways (reads nothing) with the connections open, new ones too: a Redis
- * gone silent.
- */
-let stalled = false;
-function stall(on: boolean): void {
-  stalled = on;
-  for (const s of sockets) {
-    if (on) s.pause();
-    else s.resume();
-  }
-}
-
-/** Starts relaying 127.0.0.1:`port` to the test Redis (a new port the first time). */
-async function relayUp(): Promise<void> {
-  const u = new URL(target!);
-  relay = createServer((client) => {
-    const upstream = connect(Number(u.port || 6379), u.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s)).on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    if (stalled) for (const s of [client, upstream]) s.pause(); // after pipe(), which resumes
-  });
-  await new Promise<void>((r) => relay!.listen(port, '127.0.0.1', r));
-  port = (relay.address() as { port: number }).port;
-}
-
-/** Cuts every relayed connection and stops accepting new ones. */
-async function relayDown(): Promise<void> {
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((r) => relay!.close(() => r()));
-}
+let relay: TcpRelay | undefined;
 
 let h: RedisHandle;
 beforeAll(async () => {
   expect(target, 'LLMOPS_TEST_REDIS_URL must be set (bash .ci/run sets it)').toBeDefined();
-  await relayUp();
-  h = openRedis({ url: `redis://127.0.0.1:${port}`, key_prefix: freshPrefix() });
+  const u = new URL(target!);
+  relay = await startRelay(u.hostname, Number(u.port || 6379));
+  h = openRedis({ url: `redis://127.0.0.1:${relay.port}`, key_prefix: freshPrefix() });
 });
 afterAll(async () => {
   await h?.close();
-  if (relay?.listening) await relayDown();
+  if (relay?.listening) await relay.down();
 });
 
 /** How long one command takes to settle, and whether it worked (else why not). */
@@ -76,7 +41,7 @@ describe('the shared Redis connection', () => {
 
     // Within the grace period a command waits for the reconnect attempts (a failover is
     // waited out); past it, commands fail at once instead of each sitting them out.
-    await relayDown();
+    await relay!.down();
     const early = await timed();
     expect(early.ok).toBe(false);
     expect(early.ms).toBeGreaterThan(50);
@@ -87,13 +52,13 @@ describe('the shared Redis connection', () => {
     expect(failed.error).toBe("Stream isn't writeable and enableOfflineQueue options is false");
     expect(failed.ms).toBeLessThan(50);
 
-    await relayUp();
+    await relay!.up();
     await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
   }, 30_000);
 
   it('Redis silent with the connection open: a command fails at the command timeout, then the connection counts as lost and commands fail at once; works again once Redis answers', async () => {
     await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
-    stall(true);
+    relay!.stall(true);
     try {
       // Bug: without a command timeout this waited for TCP to give up, minutes later.
       const t = await timed();
@@ -107,7 +72,7 @@ describe('the shared Redis connection', () => {
       await expect.poll(async () => (await timed()).ms, { timeout: bound, interval: 100 }).toBeLessThan(50);
       expect((await timed()).ok).toBe(false);
     } finally {
-      stall(false);
+      relay!.stall(false);
     }
     await expect.poll(async () => (await timed()).ok, { timeout: 10_000, interval: 200 }).toBe(true);
   }, 30_000);

@@ -7,6 +7,7 @@ import { runStoreSuite } from './store-suite.js';
 import { createLogger } from '../../src/logger.js';
 import pg from 'pg';
 import { fullTrace, T0 } from './fixtures.js';
+import { startRelay } from '../helpers/tcp-relay.js';
 
 const url = testPostgresUrl();
 
@@ -116,6 +117,30 @@ if (!url) {
       await expect(down.countTraces()).rejects.toThrow();
       expect(Date.now() - t).toBeLessThan(3000);
       await down.close();
+    });
+
+    it('fails a query at the query timeout when the server stops answering with the connection open, and works once it answers', async () => {
+      const u = new URL(url);
+      const relay = await startRelay(u.hostname, Number(u.port || 5432));
+      const viaRelay = new URL(withDatabase(url, db!.name, `s${++n}`));
+      viaRelay.hostname = '127.0.0.1';
+      viaRelay.port = String(relay.port);
+      const s = new PostgresStore({ url: viaRelay.toString(), log: quiet, queryTimeoutMs: 1000 });
+      try {
+        await s.migrate();
+        expect(await s.countTraces()).toBe(0);
+        relay.stall(true);
+        const t = performance.now();
+        // Bug: with no query timeout this waited for TCP to give up (hours with keepalive's defaults).
+        await expect(s.countTraces()).rejects.toThrow(/Query read timeout/);
+        expect(performance.now() - t).toBeLessThan(2000);
+        relay.stall(false);
+        expect(await s.countTraces()).toBe(0);
+      } finally {
+        relay.stall(false);
+        await s.close();
+        await relay.down();
+      }
     });
   });
 }

@@ -33,10 +33,19 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** How long to wait for a connection before failing (default 5000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * How long a query may wait for its answer before it fails and its connection is dropped
+   * (default {@link PG_QUERY_TIMEOUT_MS}). Without it a server gone silent with connections
+   * open (a host gone dark, a partition) held each query until TCP gave up, hours later.
+   */
+  queryTimeoutMs?: number;
   /** Parallel transactions per batch of traces (default 2). */
   writeConcurrency?: number;
   log?: Logger;
 }
+
+/** The default query timeout: far above any query llmops makes on a healthy server (trace batches, reports over millions of rows). */
+export const PG_QUERY_TIMEOUT_MS = 30_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -172,6 +181,7 @@ export class PostgresStore extends SqlStore {
       connectionString: parsed.connectionString,
       max: opts.maxConnections ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      query_timeout: opts.queryTimeoutMs ?? PG_QUERY_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
       application_name: 'llmops',
