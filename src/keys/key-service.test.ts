@@ -117,4 +117,18 @@ describe('key lookups while the store is unavailable', () => {
     expect((r.error as LlmopsError).code).toBe('store_unavailable');
     expect(r.ms).toBeLessThan(KEY_LOOKUP_TIMEOUT_MS + 500);
   });
+
+  it('cachedPrincipal answers from memory without a promise, like authenticate, and defers to it when the store must be asked', async () => {
+    const { store, svc } = await setup();
+    const t = 3_000_000;
+    const { key } = await svc.create({ name: 'app', expiresAt: t + 5_000 }, t);
+    expect(svc.cachedPrincipal(key, t)).toBeUndefined(); // never seen
+    expect(svc.cachedPrincipal(undefined, t)).toBeUndefined(); // authenticate says why
+    await svc.authenticate(key, t);
+    store.lookups = 0;
+    expect(svc.cachedPrincipal(key, t + 1000)?.name).toBe('app');
+    expect(() => svc.cachedPrincipal(key, t + 6000)).toThrow(/expired/);
+    expect(svc.cachedPrincipal(key, t + 11_000)).toBeUndefined(); // due for a refresh
+    expect(store.lookups).toBe(0);
+  });
 });

@@ -138,6 +138,23 @@ export class KeyService {
       if (fromConfig) return this.remember(token, { principal: fromConfig, at: now });
       hit = await this.lookup(token, hash, hit, now);
     }
+    return this.checked(hit, now);
+  }
+
+  /**
+   * {@link authenticate}'s answer when the token was seen recently, without a promise (the
+   * request path's common case); undefined when the store must be asked. Throws what
+   * {@link authenticate} would reject with.
+   */
+  cachedPrincipal(token: string | undefined, now = Date.now()): Principal | undefined {
+    if (!token) return undefined;
+    const hit = this.cache.get(token);
+    if (!hit || (hit.rec && now - hit.at > CACHE_TTL_MS)) return undefined;
+    return this.checked(hit, now);
+  }
+
+  /** A cached or just read principal, checked for revocation and expiry. */
+  private checked(hit: CacheEntry, now: number): Principal {
     const rec = hit.rec;
     if (!rec) return hit.principal; // the admin or a key from config
     if (rec.revoked_at !== null && rec.revoked_at <= now) {

@@ -50,7 +50,8 @@ export function readTags(headers: HeaderMap, bodyUser: unknown, bodyMetadata: un
 }
 
 export function parse(): Stage<RequestContext> {
-  return async (ctx, next) => {
+  // Not an async function, like authenticate: nothing to do on the way out.
+  return (ctx, next) => {
     if (ctx.http.body === undefined) {
       throw new LlmopsError('invalid_json', 'The request body is empty; expected a JSON object.');
     }
@@ -64,6 +65,6 @@ export function parse(): Stage<RequestContext> {
       ctx.request = { kind: 'embeddings', body: parsed.request };
       ctx.tags = readTags(ctx.http.headers, parsed.request.user, undefined);
     }
-    await next();
+    return next();
   };
 }
