@@ -147,3 +147,50 @@ describe('a gateway on a cluster that loses every node', () => {
     }
   }, 60_000);
 });
+
+describe('a gateway on a cluster with a primary gone silent', () => {
+  it("the limits' slot on the silent primary: a few requests wait for Redis' timeout, then the limits skip it (on_state_error: allow) and requests are answered at once", async () => {
+    cluster = await startRedisCluster({ nodeTimeoutMs: 60_000 }); // the survivors never mark it failed here
+    const prefix = freshPrefix();
+    h = openRedis({ url: cluster.url, key_prefix: prefix, cluster: true });
+    await h.client.ping();
+    // The primary that holds the limits' keys (one hash slot: {prefix}:lim:...).
+    const slot = Number(await h.client.cluster('KEYSLOT', h.slotKey('lim', 'x')));
+    const silent = cluster.ports.indexOf(Number((h.client as Cluster).slots[slot]![0]!.split(':').pop()));
+    expect(silent).toBeGreaterThanOrEqual(0);
+    const g = await startTestGateway({
+      providers: { demo: {} },
+      models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } },
+      redis: { url: cluster.url, cluster: true, key_prefix: prefix },
+      limits: { per_key: { rpm: 100_000 }, on_state_error: 'allow' },
+    });
+    try {
+      const chat = async (): Promise<{ status: number; ms: number }> => {
+        const t0 = performance.now();
+        const res = await fetch(`${g.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${g.adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+        });
+        await res.arrayBuffer();
+        return { status: res.status, ms: performance.now() - t0 };
+      };
+      expect((await chat()).status).toBe(200);
+      cluster.silence(silent, true);
+      // The first ones wait for the command timeout (2 s)...
+      const first = await chat();
+      expect(first.status).toBe(200);
+      expect(first.ms).toBeGreaterThan(1500);
+      // ...then the limits skip Redis: one request per second probes it (and waits), the rest do not.
+      // Bug: every request waited 2 s for as long as the primary was silent.
+      const later: number[] = [];
+      for (let i = 0; i < 20; i++) later.push((await chat()).ms);
+      expect(later.filter((ms) => ms < 200).length).toBeGreaterThanOrEqual(17);
+      cluster.silence(silent, false);
+      await expect.poll(async () => (await chat()).ms, { timeout: 10_000, interval: 300 }).toBeLessThan(200);
+    } finally {
+      cluster.silence(silent, false);
+      await g.close();
+    }
+  }, 60_000);
+});

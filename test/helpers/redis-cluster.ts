@@ -19,6 +19,8 @@ export interface TestRedisCluster {
   kill(i: number): Promise<void>;
   /** Starts primary `i` again on its port; it rejoins with its saved cluster config. */
   restart(i: number): Promise<void>;
+  /** Stops (SIGSTOP) or resumes (SIGCONT) primary `i`: connections stay open, nothing answers. */
+  silence(i: number, on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startRedisCluster({ primaries = 3, nodeTimeoutMs = 15_000 
     url: `redis://127.0.0.1:${ports[0]}`,
     ports,
     kill: (i) => stop(servers[i]!),
+    silence: (i, on) => void servers[i]!.kill(on ? 'SIGSTOP' : 'SIGCONT'),
     async restart(i) {
       servers[i] = serve(ports[i]!);
       await pong(ports[i]!);

@@ -3,12 +3,14 @@
  * (`<prefix>:cache:<key>`, see `encodeEntry`) with a millisecond TTL (`SET … PX`). Uses
  * the process's shared ioredis connection (`state/redis.ts`).
  */
-import type { RedisHandle } from '../../state/redis.js';
+import { RedisBreaker, type RedisHandle } from '../../state/redis.js';
 import type { CacheBackend } from '../backend.js';
 import { decodeEntry, encodeEntry, type CacheEntry } from '../entry.js';
 
 export class RedisCacheBackend implements CacheBackend {
   readonly kind = 'redis';
+  /** Lookups and fills skip Redis for a moment after it could not be reached (misses meanwhile). */
+  private readonly breaker = new RedisBreaker('cache');
 
   constructor(private readonly redis: RedisHandle) {}
 
@@ -17,16 +19,16 @@ export class RedisCacheBackend implements CacheBackend {
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {
-    const text = await this.redis.client.get(this.k(key));
+    const text = await this.breaker.run(() => this.redis.client.get(this.k(key)));
     return text === null ? undefined : decodeEntry(text);
   }
 
   async set(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
-    await this.redis.client.set(this.k(key), encodeEntry(entry), 'PX', Math.max(1, Math.round(ttlMs)));
+    await this.breaker.run(() => this.redis.client.set(this.k(key), encodeEntry(entry), 'PX', Math.max(1, Math.round(ttlMs))));
   }
 
   async delete(key: string): Promise<void> {
-    await this.redis.client.del(this.k(key));
+    await this.breaker.run(() => this.redis.client.del(this.k(key)));
   }
 
   async clear(): Promise<void> {

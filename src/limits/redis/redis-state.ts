@@ -5,7 +5,7 @@
  * Cluster, so that every key a script touches is in one hash slot).
  */
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisHandle } from '../../state/redis.js';
+import { RedisBreaker, type RedisHandle } from '../../state/redis.js';
 import type {
   Admission,
   AdmitResult,
@@ -30,6 +30,8 @@ const MAX_ALERTS = 100;
 export class RedisLimitsState implements LimitsState {
   readonly kind = 'redis' as const;
   private readonly client: ScriptClient;
+  /** The request path's calls (admit, settle, spend) skip Redis for a moment after it could not be reached. */
+  private readonly breaker = new RedisBreaker('limits');
 
   constructor(
     private readonly redis: RedisHandle,
@@ -58,7 +60,7 @@ export class RedisLimitsState implements LimitsState {
     args.push(a.now, nr, nb, a.amountNano);
     for (const r of a.rates) args.push(r.limit, r.periodMs, r.cost);
     for (const b of a.budgets) args.push(b.hardNano, b.bucketMs, b.buckets, Math.ceil(b.ttlMs), b.subject);
-    const out = await this.client.llmopsAdmit(...args);
+    const out = await this.breaker.run(() => this.client.llmopsAdmit(...args));
     let i = 1;
     const rates = a.rates.map(() => {
       const s = { allowed: out[i] === 1, remaining: Number(out[i + 1]), resetMs: Number(out[i + 2]), retryAfterMs: Number(out[i + 3]) };
@@ -83,7 +85,7 @@ export class RedisLimitsState implements LimitsState {
     args.push(s.now, nr, nb);
     for (const r of s.rates) args.push(r.limit, r.periodMs, Math.round(r.delta));
     for (const b of s.budgets) args.push(Math.round(b.deltaNano), b.bucketMs, b.buckets, b.bucket, b.softNano, Math.ceil(b.ttlMs));
-    const out = await this.client.llmopsSettle(...args);
+    const out = await this.breaker.run(() => this.client.llmopsSettle(...args));
     const totalsNano: number[] = [];
     const alerted: boolean[] = [];
     for (let j = 0; j < nb; j++) {
@@ -97,7 +99,7 @@ export class RedisLimitsState implements LimitsState {
     if (probes.length === 0) return [];
     const args: Array<string | number> = [probes.length, ...probes.map((p) => this.k(p.key)), now];
     for (const p of probes) args.push(p.bucketMs, p.buckets);
-    const out = await this.client.llmopsSpend(...args);
+    const out = await this.breaker.run(() => this.client.llmopsSpend(...args));
     return out.map(Number);
   }
 
