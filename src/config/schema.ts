@@ -31,6 +31,8 @@ export const TargetSchema = z.strictObject({
   timeout_ms: Ms.optional(),
   /** Longest wait for the upstream's response headers. */
   ttfb_timeout_ms: Ms.optional(),
+  /** Longest silence in a streamed answer once its headers came (0: none; `timeout_ms` still bounds it). */
+  stream_idle_timeout_ms: z.number().int().min(0).optional(),
   /** Caps the caller's max_tokens for this target (see the route's `max_output_tokens`). */
   max_output_tokens: z.number().int().positive().optional(),
   /** Capability overrides for the `cost` strategy; default from `data/model-capabilities.json`. */
@@ -117,6 +119,11 @@ export const RoutingSchema = z.strictObject({
   max_retry_after_ms: z.number().int().min(0).default(30_000),
   timeout_ms: Ms.default(600_000),
   ttfb_timeout_ms: Ms.default(120_000),
+  /**
+   * Longest silence in a streamed answer once its headers came; 0 (the default): none, as in
+   * the providers' SDKs (a reasoning model may think for minutes between two events).
+   */
+  stream_idle_timeout_ms: z.number().int().min(0).default(0),
   latency_ewma_alpha: z.number().gt(0).max(1).default(0.3),
   circuit_breaker: CircuitBreakerSchema.prefault({}),
 });

@@ -3,7 +3,7 @@
  * the time-to-first-byte timeout, abort on client disconnect, SSE framing and error mapping
  * done once for every HTTP provider.
  */
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { mib } from '../bytes.js';
 import type { ChatRequest, EmbeddingsRequest } from '../canonical.js';
 import { LlmopsError } from '../errors.js';
@@ -90,6 +90,12 @@ export class HttpProvider implements Provider {
         if (err instanceof SseEventTooLargeError || err instanceof SseStreamTooLongError) {
           throw new LlmopsError('upstream_bad_response', `${name}: ${err.message}`, { provider: name, cause: err });
         }
+        if (err instanceof undiciErrors.BodyTimeoutError) {
+          throw new LlmopsError('upstream_timeout', `${name}: the stream stalled: nothing for ${opts.streamIdleTimeoutMs} ms (stream_idle_timeout_ms)`, {
+            provider: name,
+            cause: err,
+          });
+        }
         const e = transportError(name, err, opts.attempt);
         if (e.code === 'client_closed_request') throw e;
         throw new LlmopsError('upstream_stream_error', `${name}: the upstream stream broke (${e.message})`, {
@@ -144,7 +150,17 @@ export class HttpProvider implements Provider {
     let res: ResponseData;
     try {
       const { origin, path } = this.target(spec.url);
-      res = await this.agent.request({ origin, path, method: 'POST', headers: spec.headers, body: spec.body, signal: opts.attempt.signal });
+      const idle = opts.streamIdleTimeoutMs ?? 0;
+      res = await this.agent.request({
+        origin,
+        path,
+        method: 'POST',
+        headers: spec.headers,
+        body: spec.body,
+        signal: opts.attempt.signal,
+        // undici's body timeout is the time between two pieces of the body: a stream's silence.
+        ...(idle > 0 ? { bodyTimeout: idle } : {}),
+      });
     } catch (err) {
       throw transportError(this.name, err, opts.attempt);
     } finally {

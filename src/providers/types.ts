@@ -23,6 +23,8 @@ export interface CallOptions {
   readonly attempt: AttemptAbort;
   /** Longest wait for the upstream's response headers. */
   ttfbTimeoutMs: number;
+  /** Longest silence in a streamed answer once its headers came; 0 or absent: none. */
+  streamIdleTimeoutMs?: number;
   /**
    * The client's original body when the inbound wire format is the provider's own, so the
    * provider can pass it through losslessly instead of translating the canonical request.

@@ -17,6 +17,7 @@ function target(name: string): ResolvedTarget {
     weight: 1,
     timeoutMs: 5_000,
     ttfbTimeoutMs: 5_000,
+    streamIdleTimeoutMs: 0,
     maxOutputTokens: undefined,
     capabilities: {} as ResolvedTarget['capabilities'],
   };

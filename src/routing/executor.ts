@@ -98,7 +98,7 @@ export async function executeRoute<T>(
         };
         const t0 = performance.now();
         try {
-          const value = await call(target, { attempt: ctl, ttfbTimeoutMs: target.ttfbTimeoutMs });
+          const value = await call(target, { attempt: ctl, ttfbTimeoutMs: target.ttfbTimeoutMs, streamIdleTimeoutMs: target.streamIdleTimeoutMs });
           const ms = performance.now() - t0;
           deps.breaker.onSuccess(target.key);
           deps.latency.observe(target.key, ms);

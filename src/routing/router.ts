@@ -17,6 +17,8 @@ export interface ResolvedTarget {
   weight: number;
   timeoutMs: number;
   ttfbTimeoutMs: number;
+  /** Longest silence in a streamed answer once its headers came; 0: none. */
+  streamIdleTimeoutMs: number;
   /** The target's own output cap (the route's applies too; the lower wins). */
   maxOutputTokens: number | undefined;
   /** For the `cost` strategy. */
@@ -93,6 +95,7 @@ export class ModelRouter {
       weight: t.weight ?? 1,
       timeoutMs: t.timeout_ms ?? this.cfg.routing.timeout_ms,
       ttfbTimeoutMs: t.ttfb_timeout_ms ?? this.cfg.routing.ttfb_timeout_ms,
+      streamIdleTimeoutMs: t.stream_idle_timeout_ms ?? this.cfg.routing.stream_idle_timeout_ms,
       maxOutputTokens: t.max_output_tokens,
       capabilities: capabilitiesOf(t.model, t),
     };

@@ -52,7 +52,7 @@ interface GatewayOptions {
   breaker?: Record<string, number>;
   routing?: Record<string, unknown>;
   weights?: [number, number];
-  primaryTimeouts?: { timeout_ms?: number; ttfb_timeout_ms?: number };
+  primaryTimeouts?: { timeout_ms?: number; ttfb_timeout_ms?: number; stream_idle_timeout_ms?: number };
   random?: () => number;
 }
 
@@ -322,6 +322,28 @@ describe('streaming faults', () => {
     // Usage was never reported, so it was counted and marked estimated.
     expect(t.tokens_estimated).toBe(true);
     expect(t.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('stream_idle_timeout_ms: a stream silent that long after it started ends with an upstream_timeout error event, recorded; without it the pause is waited out', async () => {
+    const g = await gateway({ retries: 2, primaryTimeouts: { stream_idle_timeout_ms: 300 } });
+    primary.enqueue({ text: 'one two three four five', stallAfterEvents: { events: 3, ms: 3000 } });
+    const t0 = performance.now();
+    const res = await chat(g, { stream: true });
+    const events = [];
+    for await (const ev of parseSse(res.body as AsyncIterable<Uint8Array>)) events.push(ev.data);
+    // Bug: only the attempt's total timeout (10 minutes by default) ended a stream gone silent.
+    expect(performance.now() - t0).toBeLessThan(2000);
+    const last = JSON.parse(events.at(-1)!) as { error?: { code: string; message: string } };
+    expect(last.error?.code).toBe('upstream_timeout');
+    expect(last.error?.message).toContain('the stream stalled: nothing for 300 ms');
+    expect(secondary.requests).toHaveLength(0); // the client already had part of the answer
+    expect(await traceOf(g, res)).toMatchObject({ status: 'error', error_code: 'upstream_timeout', stream: true, provider: 'p1' });
+
+    const patient = await gateway({ retries: 0 });
+    primary.enqueue({ text: 'one two three', stallAfterEvents: { events: 2, ms: 600 } });
+    const text = await (await chat(patient, { stream: true })).text();
+    expect(text).toContain('data: [DONE]');
+    expect(text).not.toContain('"error"');
   });
 
   it('a malformed event mid-stream ends the stream with an error event', async () => {

@@ -45,6 +45,8 @@ export interface MockScenario {
   reset?: boolean;
   /** Stream only: cut the connection after this many events, mid-stream. */
   truncateAfterEvents?: number;
+  /** A stream goes silent after this many events for `ms`, the connection open, then goes on. */
+  stallAfterEvents?: { events: number; ms: number };
   /** Stream only: after this many events, send an event whose data is not valid JSON. */
   malformedAfterEvents?: number;
   /** Stream only: after this many events, start a line and send this many MiB of it without ever ending it. */

@@ -91,6 +91,8 @@ export async function startMockUpstream(dialect: MockDialect, defaults: MockScen
     const events = dialect.streamEvents(s, body, path);
     for (const [i, ev] of events.entries()) {
       if (res.destroyed) return;
+      if (s.stallAfterEvents !== undefined && i === s.stallAfterEvents.events) await sleep(s.stallAfterEvents.ms);
+      if (res.destroyed) return;
       if (s.truncateAfterEvents !== undefined && i === s.truncateAfterEvents) {
         // Half an event, then the connection drops.
         res.write(frame(ev).slice(0, Math.max(1, Math.floor(frame(ev).length / 2))));
