@@ -64,6 +64,8 @@ export const ERRORS = {
   request_cost_too_high: { status: 402, type: 'insufficient_quota' },
   /** The rate-limit/budget state backend (Redis) failed and `limits.on_state_error` is `deny`. */
   limits_unavailable: { status: 503, type: 'overloaded_error' },
+  /** The bodies of the requests in flight already hold `server.max_inflight_body_bytes`: the gateway sheds load instead of running out of memory. */
+  server_overloaded: { status: 503, type: 'overloaded_error' },
   /** A key not seen recently could not be checked: the store did not answer (keys in use go on from memory). */
   store_unavailable: { status: 503, type: 'overloaded_error' },
   /** A guardrail blocked the call (its `param` names the guard); nothing, or nothing more, was sent upstream. */

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/load.js';
 import { reviewApi } from './api/review-api.js';
@@ -115,7 +116,19 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment, cache, limits, guardrails, review });
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
   const ids = new IdGenerator();
-  const app = buildServer({ bodyLimit: config.server.body_limit, requestTimeoutMs: config.server.request_timeout_ms, pipeline, keys, router, store, sink, log, ids, plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })] });
+  const app = buildServer({
+    bodyLimit: config.server.body_limit,
+    maxInflightBodyBytes: config.server.max_inflight_body_bytes ?? Math.floor(getHeapStatistics().heap_size_limit / 8),
+    requestTimeoutMs: config.server.request_timeout_ms,
+    pipeline,
+    keys,
+    router,
+    store,
+    sink,
+    log,
+    ids,
+    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })],
+  });
 
   const retention = startRetention(store, config.traces.retention_days, log);
 

@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRep
 import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
 import { registerQueryApi } from './api/query-api.js';
-import { asLlmopsError, LlmopsError, toOpenAIErrorBody } from './errors.js';
+import { asLlmopsError, LlmopsError, retryAfterHeader, toOpenAIErrorBody } from './errors.js';
 import { contentCodings, decodeBody, type ContentCoding } from './http-encoding.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
@@ -32,6 +32,8 @@ import type { TraceSink } from './traces/trace-sink.js';
 
 export interface ServerDeps {
   bodyLimit: number;
+  /** `server.max_inflight_body_bytes`: the request-body bytes the calls in flight may hold together (0: no limit). */
+  maxInflightBodyBytes?: number;
   /** `server.request_timeout_ms`: the longest a client may take to send a request (0: no limit). */
   requestTimeoutMs?: number;
   pipeline: (ctx: RequestContext) => Promise<void>;
@@ -48,6 +50,9 @@ export interface ServerDeps {
 
 /** `/ready` answers 503 once the trace queue is this full (0 to 1), before it has to drop traces. */
 export const READY_MAX_QUEUE_FILL = 0.9;
+
+/** How many body bytes a Fastify-routed request holds against the in-flight budget. */
+const BODY_HELD = Symbol('llmops.bodyHeld');
 
 /** Where the body parser keeps the body's text, so full capture stores it without re-serializing. */
 const RAW_BODY = Symbol('llmops.rawBody');
@@ -127,6 +132,8 @@ class RawExchange implements HttpExchange {
 
 function sendError(reply: FastifyReply, err: LlmopsError, inbound?: InboundFormat): void {
   const body = inbound ? inbound.errorBody(err) : JSON.stringify(toOpenAIErrorBody(err));
+  const retryAfter = retryAfterHeader(err);
+  if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
   void reply.code(err.status).type('application/json').send(body);
 }
 
@@ -174,6 +181,45 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
   socket.destroy();
 }
 
+/**
+ * The request-body bytes the calls in flight hold together, against `server.max_inflight_body_bytes`.
+ * A body is counted as its bytes arrive and given back once its answer is done (the parsed
+ * body and its text live that long). One call alone is always let in, whatever its size.
+ */
+export class BodyBudget {
+  private used = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Counts `n` more bytes, or false (nothing counted) when that would go past the limit. */
+  take(n: number): boolean {
+    if (this.max > 0 && this.used > 0 && this.used + n > this.max) return false;
+    this.used += n;
+    return true;
+  }
+
+  give(n: number): void {
+    this.used -= n;
+  }
+}
+
+/** Headers for an error answered before the pipeline: a limit's error closes the connection (the rest of the body is still coming). */
+function errorHeaders(err: LlmopsError): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (err.code === 'request_too_large' || err.code === 'server_overloaded') h.connection = 'close';
+  const retryAfter = retryAfterHeader(err);
+  if (retryAfter !== undefined) h['retry-after'] = retryAfter;
+  return h;
+}
+
+function overloaded(budget: BodyBudget): LlmopsError {
+  return new LlmopsError(
+    'server_overloaded',
+    `The gateway is holding as many request bodies as it may (server.max_inflight_body_bytes: ${budget.max} bytes); send the request again shortly.`,
+    { retryAfterMs: 1000 },
+  );
+}
+
 function bodyTooLarge(limit: number): LlmopsError {
   return new LlmopsError('request_too_large', `The request body is larger than the limit of ${limit} bytes.`);
 }
@@ -207,7 +253,7 @@ type BodyDone = (err: LlmopsError | null, body?: unknown, text?: string) => void
  * request/reply objects and its content-type parsing (about 5 µs a call in paired runs). `done` is not
  * called when the client goes away before the body is in.
  */
-function readJsonBody(req: IncomingMessage, limit: number, done: BodyDone): void {
+function readJsonBody(req: IncomingMessage, limit: number, budget: BodyBudget, res: ServerResponse, done: BodyDone): void {
   let codings: readonly ContentCoding[];
   try {
     codings = contentCodings(req.headers['content-encoding']);
@@ -224,6 +270,8 @@ function readJsonBody(req: IncomingMessage, limit: number, done: BodyDone): void
   const chunks: Buffer[] = [];
   let size = 0;
   let failed = false;
+  let held = 0;
+  res.once('close', () => budget.give(held));
   req.on('data', (chunk: Buffer) => {
     if (failed) return;
     size += chunk.length;
@@ -233,6 +281,13 @@ function readJsonBody(req: IncomingMessage, limit: number, done: BodyDone): void
       done(bodyTooLarge(limit));
       return;
     }
+    if (!budget.take(chunk.length)) {
+      failed = true;
+      chunks.length = 0;
+      done(overloaded(budget));
+      return;
+    }
+    held += chunk.length;
     chunks.push(chunk);
   });
   req.on('error', () => {
@@ -294,6 +349,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   ]);
   /** Set when the server starts closing: from then on every call gets 503 `service_shutting_down`. */
   let closing = false;
+  const bodies = new BodyBudget(deps.maxInflightBodyBytes ?? 0);
   const app = Fastify({
     logger: false,
     bodyLimit: deps.bodyLimit,
@@ -320,10 +376,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           fastifyHandler(req, res);
           return;
         }
-        readJsonBody(req, deps.bodyLimit, (err, body, text) => {
-          // Over the limit, the rest of the body is still coming: close the connection rather
+        readJsonBody(req, deps.bodyLimit, bodies, res, (err, body, text) => {
+          // Over a limit, the rest of the body is still coming: close the connection rather
           // than read it all to keep the connection alive.
-          if (err) writeError(res, err, inbound, err.code === 'request_too_large' ? { connection: 'close' } : {});
+          if (err) writeError(res, err, inbound, errorHeaders(err));
           else void serveInference(inbound, req.headers, body, text, res);
         });
       });
@@ -338,6 +394,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   const { log } = deps;
 
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.raw.once('close', () => bodies.give((req as FastifyRequest & { [BODY_HELD]?: number })[BODY_HELD] ?? 0));
+    done();
+  });
   app.removeAllContentTypeParsers();
   // Every body is read as JSON, whatever its content type (curl -d sends form encoding by default).
   // Bytes, not text: a compressed body is decoded first (see http-encoding.ts).
@@ -349,7 +409,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       done(err as LlmopsError, undefined);
       return;
     }
-    parseBodyBytes(raw as Buffer, codings, deps.bodyLimit, (err, body, text) => {
+    const bytes = raw as Buffer;
+    // Counted once read (Fastify gathers the body first) and given back when the answer is done.
+    if (!bodies.take(bytes.length)) {
+      done(overloaded(bodies), undefined);
+      return;
+    }
+    (req as FastifyRequest & { [BODY_HELD]?: number })[BODY_HELD] = bytes.length;
+    parseBodyBytes(bytes, codings, deps.bodyLimit, (err, body, text) => {
       if (err) {
         done(err, undefined);
         return;

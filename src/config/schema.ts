@@ -235,6 +235,13 @@ export const ServerSchema = z.strictObject({
    * time does not count. 0: no limit (behind a proxy that enforces one).
    */
   request_timeout_ms: z.number().int().min(0).default(300_000),
+  /**
+   * The most request-body bytes the calls in flight may hold together (a body counts from
+   * its first byte until its answer is done); a request that would go past it gets 503
+   * `server_overloaded`, so a flood of large bodies cannot exhaust memory. Default: an eighth
+   * of the JS heap limit (512 MiB with a 4 GiB heap); 0: no limit.
+   */
+  max_inflight_body_bytes: z.union([ByteSize, z.literal(0)]).optional(),
   log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
    * `llmops serve`: how far (in %) the JS heap may grow past what the last full GC left
