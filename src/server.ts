@@ -184,9 +184,9 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
 /**
  * The request-body bytes the calls in flight hold together, against `server.max_inflight_body_bytes`.
  * A body is counted as its bytes arrive and given back once its answer is done (the parsed
- * body and its text live that long). One call alone is always let in, whatever its size.
+ * body and its text live that long). While nothing is held, bytes are always let in.
  */
-export class BodyBudget {
+class BodyBudget {
   private used = 0;
 
   constructor(readonly max: number) {}
