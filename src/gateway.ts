@@ -127,6 +127,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     sink,
     log,
     ids,
+    ...(redis ? { redisStatus: () => redis.status() } : {}),
     plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })],
   });
 

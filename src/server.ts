@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
 import { registerQueryApi } from './api/query-api.js';
 import { asLlmopsError, LlmopsError, retryAfterHeader, toOpenAIErrorBody } from './errors.js';
+import { withDeadline } from './deadline.js';
 import { contentCodings, decodeBody, type ContentCoding } from './http-encoding.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { anthropicMessages } from './inbound/anthropic-messages.js';
@@ -44,9 +45,14 @@ export interface ServerDeps {
   log: Logger;
   /** Call and trace ids (time-ordered: see ids.ts). */
   ids: IdGenerator;
+  /** The shared Redis connection's state, when `redis:` is configured (shown by `/ready`, which does not fail on it). */
+  redisStatus?: () => 'ok' | 'unreachable';
   /** Route plugins from other modules (OTLP ingest, /metrics), each in its own encapsulated context. */
   plugins?: readonly FastifyPluginAsync[];
 }
+
+/** `/ready` answers 503 when the store does not answer its ping within this long (a probe must not hang). */
+export const READY_STORE_TIMEOUT_MS = 2000;
 
 /** `/ready` answers 503 once the trace queue is this full (0 to 1), before it has to drop traces. */
 export const READY_MAX_QUEUE_FILL = 0.9;
@@ -521,18 +527,21 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       writes: h.failingSince === undefined ? 'ok' : 'failing',
       failing_since: h.failingSince === undefined ? null : new Date(h.failingSince).toISOString(),
     };
+    // Every instance shares Redis: one that is down is not a reason to take this one out of
+    // rotation (limits.on_state_error and the cache's misses decide), so it is shown, not failed on.
+    const redis = deps.redisStatus ? { redis: deps.redisStatus() } : {};
     try {
-      await deps.store.ping();
+      await withDeadline(deps.store.ping(), READY_STORE_TIMEOUT_MS, `no answer within ${READY_STORE_TIMEOUT_MS} ms`);
     } catch (err) {
       log.warn('readiness check failed', { err });
-      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, traces, error: 'the store is not reachable' });
+      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, traces, ...redis, error: 'the store is not reachable' });
     }
     // Nearly full, the queue would soon drop traces: send traffic to an instance that can keep them.
     if (h.fill >= READY_MAX_QUEUE_FILL) {
       const why = h.failingSince === undefined ? 'traces arrive faster than the store takes them' : `trace writes have failed since ${traces.failing_since}`;
-      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, traces, error: `the trace queue is ${Math.floor(h.fill * 100)}% full (${why}); this instance would soon drop traces` });
+      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, traces, ...redis, error: `the trace queue is ${Math.floor(h.fill * 100)}% full (${why}); this instance would soon drop traces` });
     }
-    return { status: 'ready', store: deps.store.kind, traces };
+    return { status: 'ready', store: deps.store.kind, traces, ...redis };
   });
 
   app.get('/v1/models', async (req) => {

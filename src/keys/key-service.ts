@@ -4,6 +4,7 @@
  * secrets, so a fast unsalted hash is safe), never in clear.
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { withDeadline } from '../deadline.js';
 import { LlmopsError } from '../errors.js';
 import type { KeyLimits } from '../limits/schema.js';
 import type { Logger } from '../logger.js';
@@ -210,12 +211,7 @@ export class KeyService {
   }
 
   private startLookup(hash: string): Promise<KeyRecord | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the store did not answer within ${KEY_LOOKUP_TIMEOUT_MS} ms`)), KEY_LOOKUP_TIMEOUT_MS);
-    });
-    const lookup = Promise.race([this.store.findKeyByHash(hash), timeout]).finally(() => {
-      clearTimeout(timer);
+    const lookup = withDeadline(this.store.findKeyByHash(hash), KEY_LOOKUP_TIMEOUT_MS, `the store did not answer within ${KEY_LOOKUP_TIMEOUT_MS} ms`).finally(() => {
       this.lookups.delete(hash);
     });
     this.lookups.set(hash, lookup);

@@ -28,6 +28,8 @@ export interface RedisHandle {
   slotKey(...parts: string[]): string;
   /** The clients to walk every key with (SCAN): each primary of a cluster, or the one client. */
   primaries(): Redis[];
+  /** Whether the connection is up (for `/ready`): `unreachable` while it is being re-established or given up on. */
+  status(): 'ok' | 'unreachable';
   close(): Promise<void>;
 }
 
@@ -181,6 +183,7 @@ export function openRedis(cfg: RedisConfig, log?: Logger): RedisHandle {
     key: (...parts) => [prefix, ...parts].join(':'),
     slotKey: (...parts) => [cluster ? `{${prefix}}` : prefix, ...parts].join(':'),
     primaries,
+    status: () => (client.status === 'ready' ? 'ok' : 'unreachable'),
     async close() {
       closing = true;
       clearInterval(watchdog);

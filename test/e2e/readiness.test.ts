@@ -3,6 +3,7 @@
  * stops taking traffic before its queue is full enough to drop them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READY_STORE_TIMEOUT_MS } from '../../src/server.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
@@ -66,5 +67,37 @@ describe('/ready and the trace queue', () => {
     expect((await ready()).body.traces).toEqual({ queued: 0, queue_fill: 0, writes: 'ok', failing_since: null });
     expect(await store.countTraces()).toBe(before + 18);
     expect(t.gw.sink.stats.dropped).toBe(0);
+  });
+
+  it('a store that does not answer its ping makes /ready 503 within the deadline, not a probe that hangs', async () => {
+    const store = t.gw.store;
+    const ping = store.ping.bind(store);
+    store.ping = () => new Promise<void>(() => undefined);
+    try {
+      const t0 = performance.now();
+      const r = await ready();
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ status: 'unavailable', error: 'the store is not reachable' });
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(READY_STORE_TIMEOUT_MS - 50);
+      expect(performance.now() - t0).toBeLessThan(READY_STORE_TIMEOUT_MS + 1000);
+    } finally {
+      store.ping = ping;
+    }
+    expect((await ready()).status).toBe(200);
+  });
+});
+
+describe('/ready with Redis', () => {
+  it('shows the shared Redis connection and stays ready while it is down (every instance shares it)', async () => {
+    const up = await startTestGateway({ providers: { demo: {} }, models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } }, redis: { url: process.env.LLMOPS_TEST_REDIS_URL, key_prefix: 'llmops-ready' } });
+    const down = await startTestGateway({ providers: { demo: {} }, models: { demo: { targets: [{ provider: 'demo', model: 'demo-chat' }] } }, redis: { url: 'redis://127.0.0.1:1', key_prefix: 'nowhere' } });
+    try {
+      await expect.poll(async () => ((await (await fetch(`${up.url}/ready`)).json()) as { redis?: string }).redis, { timeout: 5000 }).toBe('ok');
+      const res = await fetch(`${down.url}/ready`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'ready', redis: 'unreachable' });
+    } finally {
+      await Promise.all([up.close(), down.close()]);
+    }
   });
 });
