@@ -101,6 +101,7 @@ class RawExchange implements HttpExchange {
     readonly rawBody: string | undefined,
     private readonly res: ServerResponse,
     readonly cancel: Cancellation,
+    readonly bodyError: LlmopsError | undefined,
   ) {}
 
   get headersSent(): boolean {
@@ -329,7 +330,7 @@ function parsedBody(text: string, done: BodyDone): void {
   try {
     body = parseJsonBody(text);
   } catch (err) {
-    done(err as LlmopsError);
+    done(err as LlmopsError, undefined, text);
     return;
   }
   done(null, body, body === undefined ? undefined : text);
@@ -383,10 +384,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           return;
         }
         readJsonBody(req, deps.bodyLimit, bodies, res, (err, body, text) => {
-          // Over a limit, the rest of the body is still coming: close the connection rather
-          // than read it all to keep the connection alive.
-          if (err) writeError(res, err, inbound, errorHeaders(err));
-          else void serveInference(inbound, req.headers, body, text, res);
+          // A body that is not JSON goes through the pipeline (authenticated, answered by the
+          // parse stage, traced with its text). Over a limit, the rest of the body is still
+          // coming: close the connection rather than read it all to keep it alive.
+          if (err && err.code !== 'invalid_json') writeError(res, err, inbound, errorHeaders(err));
+          else void serveInference(inbound, req.headers, body, text, res, err ?? undefined);
         });
       });
       server.keepAliveTimeout = 65_000;
@@ -450,7 +452,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   /** One inference call, from its parsed body to the last byte of its answer. */
-  async function serveInference(inbound: InboundFormat, headers: IncomingHttpHeaders, body: unknown, rawBody: string | undefined, res: ServerResponse): Promise<void> {
+  async function serveInference(
+    inbound: InboundFormat,
+    headers: IncomingHttpHeaders,
+    body: unknown,
+    rawBody: string | undefined,
+    res: ServerResponse,
+    bodyError?: LlmopsError,
+  ): Promise<void> {
     const cancel = new Cancellation();
     res.on('close', () => {
       if (!res.writableFinished) cancel.cancel();
@@ -463,7 +472,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       startedAt: Date.now(),
       t0: performance.now(),
       inbound,
-      http: new RawExchange(headers, body, rawBody, res, cancel),
+      http: new RawExchange(headers, body, rawBody, res, cancel, bodyError),
       tags: { user: null, feature: null, session: null, metadata: null },
       stream: false,
       requestedModel: null,

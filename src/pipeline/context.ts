@@ -21,8 +21,13 @@ export type HeaderMap = Record<string, string | string[] | undefined>;
 export interface HttpExchange {
   readonly headers: HeaderMap;
   readonly body: unknown;
-  /** The body's JSON text as received, when there was one. */
+  /** The body's JSON text as received, when there was one (with `bodyError`, the text that is not JSON). */
   readonly rawBody: string | undefined;
+  /**
+   * Why the body is not JSON the gateway takes (malformed, nested too deep): the parse stage
+   * answers with it, after authentication, so the call is traced like any other bad request.
+   */
+  readonly bodyError?: LlmopsError | undefined;
   /** Cancelled when the client disconnects before the answer is complete. */
   readonly cancel: Cancellation;
   readonly headersSent: boolean;

@@ -52,6 +52,10 @@ export function readTags(headers: HeaderMap, bodyUser: unknown, bodyMetadata: un
 export function parse(): Stage<RequestContext> {
   // Not an async function, like authenticate: nothing to do on the way out.
   return (ctx, next) => {
+    if (ctx.http.bodyError) {
+      ctx.tags = readTags(ctx.http.headers, undefined, undefined); // the headers' tags still count
+      throw ctx.http.bodyError;
+    }
     if (ctx.http.body === undefined) {
       throw new LlmopsError('invalid_json', 'The request body is empty; expected a JSON object.');
     }

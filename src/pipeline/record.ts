@@ -84,7 +84,10 @@ export function toTraceRecord(ctx: RequestContext, deps: Omit<RecordDeps, 'sink'
     cache_status: ctx.cache?.status ?? (ctx.request ? 'skip' : null),
     guardrails: ctx.guardrails && ctx.guardrails.decisions.length > 0 ? ctx.guardrails.decisions : null,
     capture,
-    input_payload: deps.capture.serialize(capture, ctx.http.body, ctx.http.rawBody),
+    // A body that is not JSON is kept as its text (a JSON string), to show what the client sent.
+    input_payload: ctx.http.bodyError
+      ? deps.capture.serialize(capture, ctx.http.rawBody)
+      : deps.capture.serialize(capture, ctx.http.body, ctx.http.rawBody),
     output_payload: deps.capture.serialize(capture, ctx.output, ctx.outputJson),
     stream: ctx.stream,
     status: err ? 'error' : 'ok',

@@ -287,6 +287,22 @@ describe('bad input', () => {
     expect((await errorOf(res)).code).toBe('not_found');
   });
 
+  it('a body that is not JSON is traced like any other bad request: its key, the error, and the text the client sent; a bad key still comes first', async () => {
+    const k = (await (await fetch(`${t.url}/admin/keys`, { method: 'POST', headers: admin(), body: JSON.stringify({ name: 'sloppy-client' }) })).json()) as { id: string; key: string };
+    const sent = '{"model": "demo", "messages": [{"role": "user", "content": "hi"}';
+    const res = await chatWith(k.key, sent, { 'x-llmops-feature': 'search' });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('invalid_json');
+    // Bug: answered before the pipeline, such a call left no trace (an empty body did).
+    const id = res.headers.get('x-llmops-trace-id')!;
+    expect(id).toMatch(/^[\da-f]{32}$/);
+    await expect.poll(async () => (await t.gw.store.getTraceCalls(id)).length).toBe(1);
+    const [trace] = await t.gw.store.getTraceCalls(id);
+    expect(trace).toMatchObject({ status: 'error', http_status: 400, error_code: 'invalid_json', key_id: k.id, feature: 'search', input_payload: sent });
+    const unknownKey = await chatWith('sk-llmops-not-a-key-0000000000000000', sent);
+    expect(unknownKey.status).toBe(401);
+  });
+
   it('records failed calls as traces too, and keeps serving after all of the above', async () => {
     const res = await chatWith(t.adminKey, { model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] });
     const id = res.headers.get('x-llmops-trace-id')!;
