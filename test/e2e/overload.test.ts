@@ -4,6 +4,7 @@
  * Retry-After) instead of the gateway running out of memory, and every body's bytes are given
  * back once its answer is done (on both the inference fast path and Fastify's routes).
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAIDialect } from '../mock-upstreams/openai.js';
 import { startMockUpstream, type MockUpstream } from '../mock-upstreams/server.js';
@@ -69,6 +70,17 @@ describe('bodies in flight', () => {
     for (let i = 0; i < 6; i++) {
       const r = await fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${g.adminKey}` }, body: `{"model": "chat", ${filler}` });
       expect(r.status).toBe(400);
+    }
+    // A client that goes away halfway through its body: its bytes are given back too.
+    for (let i = 0; i < 5; i++) {
+      const u = new URL(g.url);
+      const sock = connect(Number(u.port), u.hostname);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${g.adminKey}\r\ncontent-type: application/json\r\ncontent-length: 120000\r\n\r\n`);
+      sock.write(filler);
+      await new Promise((r) => setTimeout(r, 50));
+      sock.destroy();
+      await new Promise((r) => setTimeout(r, 20));
     }
     const last = await Promise.all([chat(), chat()]);
     expect(last.map((x) => x.status)).toEqual([200, 200]);
