@@ -255,18 +255,18 @@ function parseJsonBody(text: string): unknown {
 type BodyDone = (err: LlmopsError | null, body?: unknown, text?: string) => void;
 
 /**
- * Reads an inference request's body straight off node:http, with the limit and errors that
- * Fastify's parser gives every other route: the hot path skips Fastify's routing, its
- * request/reply objects and its content-type parsing (about 5 µs a call in paired runs). `done` is not
- * called when the client goes away before the body is in.
- */
-/**
  * Like {@link BodyDone}, with the body bytes still counted against the in-flight budget:
  * the caller gives them back once the answer is done. On a failure of its own (a limit, the
  * budget, the client gone) the reader has given them back already.
  */
 type HeldBodyDone = (err: LlmopsError | null, body: unknown, text: string | undefined, held: number) => void;
 
+/**
+ * Reads an inference request's body straight off node:http, with the limit and errors that
+ * Fastify's parser gives every other route: the hot path skips Fastify's routing, its
+ * request/reply objects and its content-type parsing (about 5 µs a call in paired runs). `done` is not
+ * called when the client goes away before the body is in.
+ */
 function readJsonBody(req: IncomingMessage, limit: number, budget: BodyBudget, done: HeldBodyDone): void {
   let codings: readonly ContentCoding[];
   try {
@@ -415,8 +415,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   const { log } = deps;
 
+  // Bodies the parser below counted are given back when the answer is done (or the client
+  // gone). GET and HEAD bodies are never parsed: no listener for them.
   app.addHook('onRequest', (req, reply, done) => {
-    reply.raw.once('close', () => bodies.give((req as FastifyRequest & { [BODY_HELD]?: number })[BODY_HELD] ?? 0));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply.raw.once('close', () => bodies.give((req as FastifyRequest & { [BODY_HELD]?: number })[BODY_HELD] ?? 0));
+    }
     done();
   });
   app.removeAllContentTypeParsers();
