@@ -69,7 +69,8 @@ program
     const admin = resolveAdminKey(config);
     let gw: ReturnType<typeof createGateway>;
     try {
-      gw = createGateway({ config, adminKey: admin.key });
+      // A reload (SIGHUP, POST /admin/reload) reads the same file again (or the defaults and environment).
+      gw = createGateway({ config, adminKey: admin.key, loadConfig: () => loadConfig({ path: opts.config }) });
       await gw.ready();
     } catch (err) {
       if (!(err instanceof StoreStartError)) throw err;
@@ -118,6 +119,28 @@ program
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      gw.reload().then(
+        (r) => writeStdout(`llmops: config reloaded from ${r.source}: ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'no change'}${r.restart_required.length ? `; needs a restart: ${r.restart_required.join(', ')}` : ''}\n`),
+        (err: unknown) => process.stderr.write(`llmops: config reload failed, the running config stays: ${(err as Error).message}\n`),
+      );
+    });
+  });
+
+program
+  .command('reload')
+  .description('make a running gateway read its config file again (as SIGHUP does)')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientOptions) => {
+    const r = (await api(o, 'POST', '/admin/reload')) as { source: string; applied: string[]; restart_required: string[] };
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return;
+    }
+    const rows = [...r.applied.map((s) => [s, 'applied']), ...r.restart_required.map((s) => [s, 'changed; needs a restart'])];
+    process.stdout.write(rows.length === 0 ? `no change (config: ${r.source})\n` : `${renderTable(['SECTION', 'RESULT'], rows)}config: ${r.source}\n`);
   });
 
 interface ClientOptions {

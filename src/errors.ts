@@ -72,6 +72,8 @@ export const ERRORS = {
   guardrail_blocked: { status: 400, type: 'invalid_request_error' },
   /** The resource is in a state that does not allow this (e.g. a review item claimed by someone else). */
   conflict: { status: 409, type: 'invalid_request_error' },
+  /** A config reload found the config invalid (or could not read it): the running config stays. */
+  config_invalid: { status: 422, type: 'invalid_request_error' },
   internal_error: { status: 500, type: 'api_error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -6,9 +6,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config/load.js';
+import { ConfigError, type Config } from './config/load.js';
+import { planReload } from './config/reload-plan.js';
+import { LlmopsError } from './errors.js';
 import { reviewApi } from './api/review-api.js';
 import { builtinDetectors } from './guards/detectors.js';
 import { GuardrailEngine } from './guards/policy/engine.js';
@@ -18,14 +21,15 @@ import { KeyService } from './keys/key-service.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildPipeline } from './pipeline/index.js';
 import { loadBuiltinPrices, PriceTable } from './pricing/price-table.js';
-import { createProviders } from './providers/registry.js';
+import { createProvider } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import { CircuitBreaker } from './routing/circuit-breaker.js';
 import type { ExecutorDeps } from './routing/executor.js';
 import { LatencyTracker } from './routing/latency-tracker.js';
 import { ModelRouter } from './routing/router.js';
 import { createObservability, type Observability } from './otel/observability.js';
-import { buildServer } from './server.js';
+import { buildServer, type ServerDeps } from './server.js';
+import { reloadApi } from './api/reload-api.js';
 import { createResponseCache } from './cache/index.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import { openRedis, type RedisHandle } from './state/redis.js';
@@ -49,10 +53,26 @@ export interface GatewayOptions {
   /** Extra providers by name, beside the configured ones (tests). */
   providers?: Map<string, Provider>;
   random?: () => number;
+  /**
+   * Reads the config anew for {@link Gateway.reload} (SIGHUP, `POST /admin/reload`); the
+   * CLI passes the file it started from. Without it, a reload must be given the config.
+   */
+  loadConfig?: () => Config;
+}
+
+/** What a config reload did. */
+export interface ReloadResult {
+  /** Where the new config came from (a file path, `defaults` or `inline`). */
+  source: string;
+  /** Changed sections now in effect. */
+  applied: string[];
+  /** Changed sections that keep their running values until a restart. */
+  restart_required: string[];
 }
 
 export interface Gateway {
   readonly app: FastifyInstance;
+  /** The running config: the one it started with, with the sections reloads took over. */
   readonly config: Config;
   readonly store: Store;
   readonly sink: TraceSink;
@@ -74,6 +94,15 @@ export interface Gateway {
    * its store. Once started, outages are survived (the trace writer retries).
    */
   ready(): Promise<void>;
+  /**
+   * Reloads the config (`next`, else the `loadConfig` option's answer): routes, providers,
+   * keys from config, prices, capture, guardrails, limits and budgets take effect from the
+   * next request on; calls in flight finish as they started. Everything is built before
+   * anything changes, so an invalid config rejects (as `config_invalid`) and the running one
+   * stays. Sections that need a restart are named in the result and keep running as they were.
+   * Reloads run one at a time.
+   */
+  reload(next?: Config): Promise<ReloadResult>;
   /** Starts listening (after {@link ready}); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /** Graceful shutdown: in-flight requests finish (up to the grace period), traces drain, the store closes. */
@@ -96,14 +125,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
   });
   const keys = new KeyService(store, { adminKey: opts.adminKey ?? process.env.LLMOPS_ADMIN_KEY, staticKeys: config.keys, log });
-  const providers = createProviders(config.providers);
-  for (const [name, p] of opts.providers ?? []) providers.set(name, p);
+  const extraProviders = opts.providers ?? new Map<string, Provider>();
+  let providers = withExtras(new Map(Object.entries(config.providers).map(([name, pc]) => [name, createProvider(name, pc)])), extraProviders);
   const router = new ModelRouter(config, providers);
   const breaker = new CircuitBreaker(config.routing.circuit_breaker);
+  const latency = new LatencyTracker(config.routing.latency_ewma_alpha);
   const executor: ExecutorDeps = {
     routing: config.routing,
     breaker,
-    latency: new LatencyTracker(config.routing.latency_ewma_alpha),
+    latency,
     ...(opts.random ? { random: opts.random } : {}),
   };
   const prices = new PriceTable(loadBuiltinPrices(), config.pricing);
@@ -111,16 +141,119 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const redis = config.redis ? openRedis(config.redis, log) : undefined;
   const cache = createResponseCache(config.cache, { redis, prices, log, router, executor });
   const limits = createLimits(config, { redis, prices, router, log });
-  const guardrails = config.guardrails ? new GuardrailEngine(config.guardrails, builtinDetectors()) : undefined;
-  const review = config.guardrails ? new ReviewQueue(store, config.guardrails.review, log, opts.random) : undefined;
-  const pipeline = buildPipeline({ keys, router, executor, sink, prices, log, capture, environment: config.environment, cache, limits, guardrails, review });
+  const detectors = builtinDetectors();
+  let guardrails = config.guardrails ? new GuardrailEngine(config.guardrails, detectors) : undefined;
+  let review = config.guardrails ? new ReviewQueue(store, config.guardrails.review, log, opts.random) : undefined;
+  const pipelineFor = (environment: string) =>
+    buildPipeline({ keys, router, executor, sink, prices, log, capture, environment, cache, limits, guardrails, review });
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
   const ids = new IdGenerator();
-  const app = buildServer({
+  let running = config;
+
+  /** Providers a reload replaced, closed once the calls that may still use them are done. */
+  const retired = new Set<Provider>();
+  const retire = (p: Provider): void => {
+    retired.add(p);
+    const wait = Math.max(running.routing.timeout_ms, 1000) + 5000;
+    setTimeout(() => {
+      if (!retired.delete(p)) return;
+      Promise.resolve(p.close?.()).catch((err: unknown) => log.warn('closing a replaced provider failed', { provider: p.name, err }));
+    }, wait).unref();
+  };
+
+  const applyReload = async (next: Config): Promise<ReloadResult> => {
+    const plan = planReload(running, next, { limitsRunning: limits !== undefined });
+    // Build everything first: a config that fails here leaves the running one untouched.
+    const created: Provider[] = [];
+    const nextProviders = new Map<string, Provider>();
+    let nextRouter: ModelRouter;
+    let nextPrices: PriceTable;
+    let nextCapture: CaptureSettings;
+    let nextGuardrails: GuardrailEngine | undefined;
+    try {
+      for (const [name, pc] of Object.entries(next.providers)) {
+        const old = providers.get(name);
+        // An unchanged provider is kept, with its connection pool.
+        if (old && !extraProviders.has(name) && isDeepStrictEqual(running.providers[name], pc)) nextProviders.set(name, old);
+        else {
+          const p = createProvider(name, pc);
+          created.push(p);
+          nextProviders.set(name, p);
+        }
+      }
+      withExtras(nextProviders, extraProviders);
+      nextRouter = new ModelRouter(next, nextProviders);
+      nextPrices = new PriceTable(loadBuiltinPrices(), next.pricing);
+      nextCapture = new CaptureSettings(next.traces.capture);
+      nextGuardrails = next.guardrails ? new GuardrailEngine(next.guardrails, detectors) : undefined;
+    } catch (err) {
+      await Promise.all(created.map((p) => p.close?.()));
+      throw new LlmopsError('config_invalid', `The new config (${next.source}) was not applied: ${(err as Error).message}`, { cause: err });
+    }
+    // Commit: every swap below is synchronous, so no request sees half of it.
+    const oldProviders = providers;
+    providers = nextProviders;
+    router.replaceWith(nextRouter);
+    executor.routing = next.routing;
+    breaker.configure(next.routing.circuit_breaker);
+    latency.setAlpha(next.routing.latency_ewma_alpha);
+    prices.replaceWith(nextPrices);
+    capture.replaceWith(nextCapture);
+    keys.setStaticKeys(next.keys);
+    if (limits) limits.configure(next.limits, next.budgets);
+    const oldReview = review;
+    const reviewKept = review !== undefined && next.guardrails !== undefined && isDeepStrictEqual(running.guardrails?.review, next.guardrails.review);
+    guardrails = nextGuardrails;
+    if (!reviewKept) review = next.guardrails ? new ReviewQueue(store, next.guardrails.review, log, opts.random) : undefined;
+    const restartOnly = new Set(plan.restartRequired);
+    running = {
+      ...next,
+      // What needs a restart keeps running as it started.
+      server: running.server,
+      store: running.store,
+      redis: running.redis,
+      cache: running.cache,
+      otel: running.otel,
+      metrics: running.metrics,
+      traces: { ...running.traces, capture: next.traces.capture },
+      limits: restartOnly.has('limits') ? running.limits : next.limits,
+      budgets: restartOnly.has('budgets') ? running.budgets : next.budgets,
+      source: next.source,
+    };
+    serverDeps.pipeline = pipelineFor(next.environment);
+    observability.reconfigured(running, providers.keys());
+    for (const [name, p] of oldProviders) if (nextProviders.get(name) !== p && !extraProviders.has(name)) retire(p);
+    if (oldReview && !reviewKept) await oldReview.close();
+    log.info('config reloaded', { source: next.source, applied: plan.apply, restart_required: plan.restartRequired });
+    if (plan.restartRequired.length > 0) log.warn('config reload: these sections changed but need a restart to take effect', { sections: plan.restartRequired });
+    return { source: next.source, applied: plan.apply, restart_required: plan.restartRequired };
+  };
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (next?: Config): Promise<ReloadResult> => {
+    const run = async (): Promise<ReloadResult> => {
+      let cfg = next;
+      if (!cfg) {
+        if (!opts.loadConfig) throw new LlmopsError('config_invalid', 'This gateway has no config source to reload from.');
+        try {
+          cfg = opts.loadConfig();
+        } catch (err) {
+          if (err instanceof ConfigError) throw new LlmopsError('config_invalid', `${err.message}\nThe running config stays.`, { cause: err });
+          throw err;
+        }
+      }
+      return applyReload(cfg);
+    };
+    const result = reloading.then(run, run);
+    reloading = result.catch(() => undefined);
+    return result;
+  };
+
+  const serverDeps: ServerDeps = {
     bodyLimit: config.server.body_limit,
     maxInflightBodyBytes: config.server.max_inflight_body_bytes ?? Math.floor(getHeapStatistics().heap_size_limit / 8),
     requestTimeoutMs: config.server.request_timeout_ms,
-    pipeline,
+    pipeline: pipelineFor(config.environment),
     keys,
     router,
     store,
@@ -128,8 +261,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
     ids,
     ...(redis ? { redisStatus: () => redis.status() } : {}),
-    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys })],
-  });
+    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys }), reloadApi({ keys, reload })],
+  };
+  const app = buildServer(serverDeps);
 
   const retention = startRetention(store, config.traces.retention_days, log);
 
@@ -152,6 +286,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     } finally {
       clearTimeout(grace);
     }
+    await reloading;
     await review?.close();
     const lost = await sink.drain();
     if (lost > 0) log.error('shutdown lost traces', { lost });
@@ -161,13 +296,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
     await redis?.close();
     await observability.close();
     await keys.flushTouches();
-    await Promise.all([...providers.values()].map((p) => p.close?.()));
+    await Promise.all([...providers.values(), ...retired].map((p) => p.close?.()));
+    retired.clear();
     await store.close();
   };
 
   return {
     app,
-    config,
+    get config() {
+      return running;
+    },
     store,
     sink,
     keys,
@@ -179,6 +317,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     cache,
     limits,
     ready,
+    reload,
     async listen(port = config.server.port, host = config.server.host) {
       await ready();
       await app.listen({ port, host });
@@ -191,6 +330,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return closing;
     },
   };
+}
+
+/** `configured` with the extra providers (tests) put in under their names. */
+function withExtras(configured: Map<string, Provider>, extras: ReadonlyMap<string, Provider>): Map<string, Provider> {
+  for (const [name, p] of extras) configured.set(name, p);
+  return configured;
 }
 
 /** Opens the store, a failure to open it (a SQLite file that cannot be created or read) as a {@link StoreStartError}. */

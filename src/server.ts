@@ -37,6 +37,7 @@ export interface ServerDeps {
   maxInflightBodyBytes?: number;
   /** `server.request_timeout_ms`: the longest a client may take to send a request (0: no limit). */
   requestTimeoutMs?: number;
+  /** Read for every request, so a config reload can put a new pipeline here. */
   pipeline: (ctx: RequestContext) => Promise<void>;
   keys: KeyService;
   router: ModelRouter;

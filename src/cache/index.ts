@@ -49,5 +49,13 @@ export function createResponseCache(cfg: CacheConfig | undefined, deps: CreateCa
       log: deps.log,
     });
   }
-  return new ResponseCache({ config: cfg, backend, semantic, prices: deps.prices, log: deps.log });
+  const router = deps.router;
+  const answeredBy = (model: string): string | undefined => {
+    try {
+      return router.resolve(model).answeredBy;
+    } catch {
+      return undefined; // an unknown model: the route stage answers it
+    }
+  };
+  return new ResponseCache({ config: cfg, backend, semantic, prices: deps.prices, log: deps.log, answeredBy });
 }

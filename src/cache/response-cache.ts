@@ -51,6 +51,12 @@ export interface ResponseCacheDeps {
   semantic?: SemanticCache | undefined;
   prices: PriceTable;
   log: Logger;
+  /**
+   * The `provider/model` targets that answer a requested model (see `Route.answeredBy`), part
+   * of every key: after a config reload points a model elsewhere, its old answers are not
+   * served. Undefined for a model that does not route: the call is not cached.
+   */
+  answeredBy?: (model: string) => string | undefined;
 }
 
 type ModelRule = CacheConfig['models'][string];
@@ -114,7 +120,12 @@ export class ResponseCache {
       ttlSeconds = Math.min(n, this.cfg.max_ttl_seconds);
     }
 
-    const tenant = this.tenant(ctx);
+    let tenant = this.tenant(ctx);
+    if (this.deps.answeredBy) {
+      const by = this.deps.answeredBy(req.body.model);
+      if (by === undefined) return undefined;
+      tenant = `${tenant}\n${by}`;
+    }
     // Embeddings: one exact key over model, input and the output options (a vector is the
     // same every time: no temperature rule, and no semantic lookup, which is for questions).
     if (req.kind === 'embeddings') return { key: exactKey(tenant, ctx.inbound.name, req.body as unknown as Record<string, unknown>), read: mode !== 'refresh', ttlMs: ttlSeconds * 1000 };

@@ -90,9 +90,25 @@ export function publicKey(k: KeyRecord): PublicKey {
   return rest;
 }
 
+function compileStaticKeys(keys: StaticKey[]): Map<string, Principal> {
+  const out = new Map<string, Principal>();
+  for (const k of keys) {
+    out.set(hashKey(k.key), {
+      kind: 'key',
+      keyId: `config:${k.name}`,
+      name: k.name,
+      allows: modelMatcher(k.models),
+      canRead: k.roles?.includes('read') ?? false,
+      metadata: k.metadata ?? null,
+      limits: k.limits ?? null,
+    });
+  }
+  return out;
+}
+
 export class KeyService {
   private readonly adminHash: Buffer | undefined;
-  private readonly staticKeys = new Map<string, Principal>();
+  private staticKeys: Map<string, Principal>;
   /** Token → principal; `rec` is set for stored keys (checked for expiry/revocation on every use). */
   private readonly cache = new Map<string, CacheEntry>();
   /** Store lookups in flight, by key hash. */
@@ -107,17 +123,16 @@ export class KeyService {
     private readonly log = opts.log,
   ) {
     this.adminHash = opts.adminKey ? Buffer.from(hashKey(opts.adminKey), 'hex') : undefined;
-    for (const k of opts.staticKeys) {
-      this.staticKeys.set(hashKey(k.key), {
-        kind: 'key',
-        keyId: `config:${k.name}`,
-        name: k.name,
-        allows: modelMatcher(k.models),
-        canRead: k.roles?.includes('read') ?? false,
-        metadata: k.metadata ?? null,
-        limits: k.limits ?? null,
-      });
-    }
+    this.staticKeys = compileStaticKeys(opts.staticKeys);
+  }
+
+  /**
+   * The keys from config, anew (a config reload): a key removed from config is refused from
+   * the next request on, a changed one applies at once. Stored keys are untouched.
+   */
+  setStaticKeys(keys: StaticKey[]): void {
+    this.staticKeys = compileStaticKeys(keys);
+    for (const [token, entry] of this.cache) if (!entry.rec && entry.principal.kind === 'key') this.cache.delete(token);
   }
 
   /** Resolves a bearer token to a principal, or throws a 401 error saying why. */

@@ -80,30 +80,45 @@ function merge(...layers: Array<RateLimitConfig | undefined | null>): RateLimitC
 const usd = (n: number): string => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 
 export class LimitsService {
-  private readonly calendar: ZoneCalendar;
-  readonly budgetRules: CompiledBudget[];
-  private readonly keyBudgets = new Map<string, CompiledBudget>();
-  private readonly limits: LimitsConfig | undefined;
-  private readonly budgets: BudgetsConfig | undefined;
+  private calendar!: ZoneCalendar;
+  private rules: CompiledBudget[] = [];
+  private keyBudgets = new Map<string, CompiledBudget>();
+  private limits: LimitsConfig | undefined;
+  private budgets: BudgetsConfig | undefined;
   private readonly clock: () => number;
   private readonly pending = new Set<Promise<void>>();
   private lastStateErrorLog = 0;
 
   constructor(private readonly opts: LimitsServiceOptions) {
-    this.limits = opts.limits;
-    this.budgets = opts.budgets;
     this.clock = opts.clock ?? Date.now;
-    this.calendar = new ZoneCalendar(opts.budgets?.timezone ?? 'UTC');
-    const b = opts.budgets;
-    this.budgetRules = (b?.rules ?? []).map((r) => ({
+    this.configure(opts.limits, opts.budgets);
+  }
+
+  /**
+   * New limits and budgets (also a config reload): they apply from the next request on.
+   * Counters and spend live in the state and carry over; a call admitted under the old
+   * rules settles against them.
+   */
+  configure(limits: LimitsConfig | undefined, budgets: BudgetsConfig | undefined): void {
+    const calendar = new ZoneCalendar(budgets?.timezone ?? 'UTC');
+    this.rules = (budgets?.rules ?? []).map((r) => ({
       name: r.name,
       scope: r.scope,
       match: r.match ? new Set(r.match) : null,
       limitUsd: r.limit_usd,
-      soft: r.soft_threshold ?? b!.soft_threshold,
-      hard: r.hard_threshold ?? b!.hard_threshold,
-      window: new BudgetWindow(r.window, this.calendar, r.period ?? 0),
+      soft: r.soft_threshold ?? budgets!.soft_threshold,
+      hard: r.hard_threshold ?? budgets!.hard_threshold,
+      window: new BudgetWindow(r.window, calendar, r.period ?? 0),
     }));
+    this.calendar = calendar;
+    this.limits = limits;
+    this.budgets = budgets;
+    this.keyBudgets = new Map();
+  }
+
+  /** The budget rules from config, compiled. */
+  get budgetRules(): readonly CompiledBudget[] {
+    return this.rules;
   }
 
   get state(): LimitsState {
@@ -208,7 +223,7 @@ export class LimitsService {
     // Budgets that apply, in config order; the key's own budget last.
     const now = this.clock();
     const budgets: TicketBudget[] = [];
-    for (const b of this.budgetRules) {
+    for (const b of this.rules) {
       const subject = this.subjectFor(b, ctx);
       if (subject !== null) budgets.push({ budget: b, subject, slot: b.window.at(now), bucket: 0 });
     }

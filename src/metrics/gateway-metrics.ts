@@ -75,9 +75,9 @@ interface CacheSeries {
 
 export class GatewayMetrics {
   readonly registry: Registry;
-  private readonly known: Set<string>;
-  private readonly priced: Set<string>;
-  private readonly providers: Set<string>;
+  private known: Set<string>;
+  private priced: Set<string>;
+  private providers: Set<string>;
   private readonly learned = new Set<string>();
   private readonly series = new Map<string, Series>();
 
@@ -159,6 +159,16 @@ export class GatewayMetrics {
     }
 
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * The configured and priced models and the providers anew (a config reload), so a model
+   * added by the reload gets its own label; names seen so far keep theirs.
+   */
+  setNames(names: Pick<GatewayMetricsOptions, 'knownModels' | 'pricedModels' | 'providers'>): void {
+    this.known = new Set([...this.known, ...names.knownModels]);
+    this.priced = new Set(names.pricedModels);
+    this.providers = new Set([...this.providers, ...names.providers]);
   }
 
   /** The `model` label for a requested model: itself when known, else `other`. */

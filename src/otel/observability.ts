@@ -35,6 +35,8 @@ export interface Observability {
   readonly metrics: GatewayMetrics | undefined;
   readonly exporter: OtlpTraceExporter | undefined;
   readonly ingest: OtlpIngest | undefined;
+  /** After a config reload: the metrics learn the new models and providers (the rest of `otel:`/`metrics:` needs a restart). */
+  reconfigured(config: Config, providerNames: Iterable<string>): void;
   /** Stops listening to the sink and sends what the exporter still holds. */
   close(): Promise<void>;
 }
@@ -110,6 +112,9 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     metrics,
     exporter,
     ingest,
+    reconfigured(next, providerNames) {
+      metrics?.setNames({ knownModels: configuredModels(next), pricedModels: deps.prices.models(), providers: providerNames });
+    },
     async close() {
       for (const u of unsubscribe) u();
       if (exporter) await exporter.shutdown();

@@ -22,12 +22,18 @@ export function loadBuiltinPrices(): Record<string, Price> {
 export const SNAPSHOT_SUFFIX = /(-\d{4}-\d{2}-\d{2}|-\d{8}|-latest|-preview(-\d{2}-\d{4})?|-\d{3})$/;
 
 export class PriceTable {
-  private readonly prices = new Map<string, Price>();
-  private readonly resolved = new Map<string, Price | null>();
+  private prices = new Map<string, Price>();
+  private resolved = new Map<string, Price | null>();
 
   constructor(builtin: Record<string, Price>, overrides: Record<string, Price> = {}) {
     for (const [model, price] of Object.entries(builtin)) if (!model.startsWith('_')) this.prices.set(model, price);
     for (const [model, price] of Object.entries(overrides)) this.prices.set(model, price);
+  }
+
+  /** Takes over `next`'s prices (a config reload). */
+  replaceWith(next: PriceTable): void {
+    this.prices = next.prices;
+    this.resolved = new Map();
   }
 
   /** The price of `model` (as sent upstream), optionally qualified by provider name (`provider/model` overrides win). */

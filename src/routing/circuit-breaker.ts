@@ -29,9 +29,15 @@ class Circuit {
 
 export class CircuitBreaker {
   private readonly circuits = new Map<string, Circuit>();
-  private readonly bucketMs: number;
+  private bucketMs: number;
 
-  constructor(private readonly opts: CircuitBreakerOptions) {
+  constructor(private opts: CircuitBreakerOptions) {
+    this.bucketMs = Math.max(1, Math.floor(opts.window_ms / BUCKETS));
+  }
+
+  /** New thresholds (a config reload); each target's state and counts carry over. */
+  configure(opts: CircuitBreakerOptions): void {
+    this.opts = opts;
     this.bucketMs = Math.max(1, Math.floor(opts.window_ms / BUCKETS));
   }
 

@@ -26,7 +26,7 @@ function target(name: string): ResolvedTarget {
 function setup(): { route: Route; deps: Parameters<typeof executeRoute>[1]; breaker: CircuitBreaker } {
   const routing = RoutingSchema.parse({ retries: 2, backoff_base_ms: 1, backoff_max_ms: 2, circuit_breaker: { failure_threshold: 2 } });
   const breaker = new CircuitBreaker(routing.circuit_breaker);
-  const route: Route = { name: 'chat', strategy: 'fallback', targets: [target('p1'), target('p2')], contextFallback: [], retries: 2, planned: false };
+  const route: Route = { name: 'chat', strategy: 'fallback', targets: [target('p1'), target('p2')], contextFallback: [], retries: 2, planned: false, answeredBy: 'p1/m p2/m' };
   return { route, deps: { routing, breaker, latency: new LatencyTracker(0.3) }, breaker };
 }
 

@@ -2,7 +2,12 @@
 export class LatencyTracker {
   private readonly ewma = new Map<string, number>();
 
-  constructor(private readonly alpha: number) {}
+  constructor(private alpha: number) {}
+
+  /** A new smoothing factor (a config reload); estimates carry over. */
+  setAlpha(alpha: number): void {
+    this.alpha = alpha;
+  }
 
   observe(key: string, ms: number): void {
     const prev = this.ewma.get(key);

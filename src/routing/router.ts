@@ -46,17 +46,39 @@ export interface Route {
   expectedOutputTokens?: number;
   /** True when a chat request on this route needs a per-request plan (see `request-plan.ts`). */
   planned: boolean;
+  /**
+   * What may answer on this route: its targets' `provider/model`, context fallbacks included.
+   * Cached answers are kept under it, so a reload that points the name elsewhere does not
+   * serve the old models' answers.
+   */
+  answeredBy: string;
+}
+
+function answeredBy(targets: readonly ResolvedTarget[], contextFallback: readonly ResolvedTarget[]): string {
+  return [...targets, ...contextFallback].map((t) => t.key).join(' ');
 }
 
 export class ModelRouter {
-  private readonly routes = new Map<string, Route>();
-  private readonly direct = new Map<string, Route>();
+  private routes = new Map<string, Route>();
+  private direct = new Map<string, Route>();
 
   constructor(
-    private readonly cfg: Pick<Config, 'models' | 'routing'>,
-    private readonly providers: ReadonlyMap<string, Provider>,
+    private cfg: Pick<Config, 'models' | 'routing'>,
+    private providers: ReadonlyMap<string, Provider>,
   ) {
     for (const [name, route] of Object.entries(cfg.models)) this.routes.set(name, this.compile(name, route));
+  }
+
+  /**
+   * Takes over `next`'s routes and providers (a config reload: `next` is compiled first, so
+   * a bad config never leaves this router half-changed). Whoever holds this router sees the
+   * new routes from the next request on; calls in flight keep the route they resolved.
+   */
+  replaceWith(next: ModelRouter): void {
+    this.cfg = next.cfg;
+    this.providers = next.providers;
+    this.routes = next.routes;
+    this.direct = new Map();
   }
 
   private compile(name: string, route: ModelRouteConfig): Route {
@@ -66,11 +88,12 @@ export class ModelRouter {
       targets: t.targets.map((x) => this.target(x)),
     }));
     const targets = tiers ? tiers.flatMap((t) => t.targets) : route.targets.map((t) => this.target(t));
+    const contextFallback = (route.context_fallback ?? []).map((t) => this.target(t));
     return {
       name,
       strategy: route.strategy,
       targets,
-      contextFallback: (route.context_fallback ?? []).map((t) => this.target(t)),
+      contextFallback,
       retries: route.retries ?? this.cfg.routing.retries,
       ...(tiers ? { tiers } : {}),
       ...(route.max_output_tokens !== undefined ? { maxOutputTokens: route.max_output_tokens } : {}),
@@ -82,6 +105,7 @@ export class ModelRouter {
         route.max_output_tokens !== undefined ||
         route.trim !== undefined ||
         targets.some((t) => t.maxOutputTokens !== undefined),
+      answeredBy: answeredBy(targets, contextFallback),
     };
   }
 
@@ -110,13 +134,15 @@ export class ModelRouter {
       const provider = model.slice(0, slash);
       const upstreamModel = model.slice(slash + 1);
       if (this.providers.has(provider) && upstreamModel.length > 0) {
+        const targets = [this.target({ provider, model: upstreamModel })];
         const r: Route = {
           name: model,
           strategy: 'fallback',
-          targets: [this.target({ provider, model: upstreamModel })],
+          targets,
           contextFallback: [],
           retries: this.cfg.routing.retries,
           planned: false,
+          answeredBy: answeredBy(targets, []),
         };
         if (this.direct.size < 10_000) this.direct.set(model, r);
         return r;

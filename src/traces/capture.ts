@@ -18,12 +18,18 @@ export interface RedactionPattern {
 
 
 export class CaptureSettings {
-  private readonly patterns: RedactionPattern[];
+  private patterns: RedactionPattern[];
   /** The guardrails' PII and secrets detectors, built on the first redaction. */
   private detectors: EntityDetector[] | undefined;
 
-  constructor(private readonly cfg: TracesConfig['capture']) {
+  constructor(private cfg: TracesConfig['capture']) {
     this.patterns = cfg.redact.map((r) => ({ name: r.name.toUpperCase(), regex: new RegExp(r.pattern, 'g') }));
+  }
+
+  /** Takes over `next`'s policy and patterns (a config reload). */
+  replaceWith(next: CaptureSettings): void {
+    this.cfg = next.cfg;
+    this.patterns = next.patterns;
   }
 
   /** The policy for a call: by key (name or id) first, then by model, then the default. */

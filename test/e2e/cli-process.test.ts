@@ -1,7 +1,8 @@
 /**
  * The built `llmops` binary as a real process: a bad config names the bad key and exits
  * non-zero; `serve` prints a working curl; SIGTERM lets in-flight calls finish and drains
- * every trace to SQLite before exit; `keys` and `traces tail` work against it.
+ * every trace to SQLite before exit; `keys` and `traces tail` work against it; SIGHUP and
+ * `llmops reload` read an edited config file again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -160,6 +161,56 @@ describe('llmops binary', () => {
     expect(n).toBe(20);
     expect(k.last_used_at).toBeGreaterThan(0);
   }, 60_000); // several real processes start here; a loaded 2-core machine needs the time
+
+  it('reads its edited config file again on SIGHUP and on `llmops reload`, and keeps the running one when the edit is invalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-reload-'));
+    const lines = (model: string): string =>
+      [
+        'server: { host: 127.0.0.1 }',
+        `store: { url: "sqlite:${join(dir, 'llmops.db')}", trace_flush_ms: 50 }`,
+        'providers_from_env: false',
+        'providers:',
+        '  demo: { type: demo }',
+        'models:',
+        `  ${model}: { targets: [{ provider: demo, model: demo-chat }] }`,
+      ].join('\n');
+    const { child, url, out } = await serve(lines('first'), dir);
+    const file = join(dir, 'llmops.yaml');
+    const call = (model: string): Promise<number> =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status);
+    expect(await call('first')).toBe(200);
+
+    writeFileSync(file, lines('second'));
+    child.kill('SIGHUP');
+    await expect.poll(out, { timeout: 5000 }).toContain('llmops: config reloaded from');
+    expect(out()).toContain('applied models');
+    expect(await call('second')).toBe(200);
+    expect(await call('first')).toBe(404);
+
+    writeFileSync(file, lines('third'));
+    const env = { LLMOPS_ADMIN_KEY: ADMIN };
+    const table = await run(['reload', '--url', url], env);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/SECTION\s+RESULT\n-+\s+-+\nmodels\s+applied\n/);
+    expect(await call('third')).toBe(200);
+    expect((await run(['reload', '--url', url], env)).stdout).toContain('no change');
+
+    writeFileSync(file, `${lines('fourth')}\nserver: { prot: 1 }\n`);
+    const bad = await run(['reload', '--url', url, '--json'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('HTTP 422');
+    child.kill('SIGHUP');
+    await expect.poll(out, { timeout: 5000 }).toContain('config reload failed, the running config stays');
+    expect(await call('third')).toBe(200);
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 
   it('keeps serving, and stops on SIGTERM, after whatever read its output went away; `traces tail | head` ends quietly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmops-epipe-'));

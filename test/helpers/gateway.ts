@@ -14,17 +14,36 @@ export interface TestGateway {
   adminKey: string;
   /** Lines the gateway logged (JSON strings). */
   logs: string[];
+  /** What a reload reads next (as if the config file had been edited); the store section is filled in as at start. */
+  setDocument(document: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
 export async function startTestGateway(document: Record<string, unknown>, opts: { env?: NodeJS.ProcessEnv; random?: () => number } = {}): Promise<TestGateway> {
-  const doc = { ...document, store: { url: 'sqlite::memory:', trace_flush_ms: 10, ...((document.store as object) ?? {}) } };
-  const config = loadConfig({ document: doc, env: opts.env ?? {} });
+  const withStore = (d: Record<string, unknown>) => ({ ...d, store: { url: 'sqlite::memory:', trace_flush_ms: 10, ...((d.store as object) ?? {}) } });
+  let doc = withStore(document);
+  const env = opts.env ?? {};
+  const config = loadConfig({ document: doc, env });
   const logs: string[] = [];
   const log: Logger = createLogger('debug', (l) => void logs.push(l));
-  const gw = createGateway({ config, adminKey: TEST_ADMIN_KEY, log, ...(opts.random ? { random: opts.random } : {}) });
+  const gw = createGateway({
+    config,
+    adminKey: TEST_ADMIN_KEY,
+    log,
+    loadConfig: () => loadConfig({ document: doc, env }),
+    ...(opts.random ? { random: opts.random } : {}),
+  });
   const url = await gw.listen(0, '127.0.0.1');
-  return { url, gw, adminKey: TEST_ADMIN_KEY, logs, close: () => gw.close() };
+  return {
+    url,
+    gw,
+    adminKey: TEST_ADMIN_KEY,
+    logs,
+    setDocument: (d) => {
+      doc = withStore(d);
+    },
+    close: () => gw.close(),
+  };
 }
 
 /** Waits until the trace writer has stored `n` traces (it writes in the background). */
