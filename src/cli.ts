@@ -196,6 +196,18 @@ function parseDuration(value: string): number {
   return Number(m[1]) * unit;
 }
 
+program
+  .command('cache')
+  .description('the response cache (admin API)')
+  .command('clear')
+  .description('drop every cached answer, exact and semantic')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientOptions) => {
+    const r = (await api(o, 'DELETE', '/admin/cache')) as { backend: string };
+    process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `cache cleared (${r.backend})\n`);
+  });
+
 const keys = program.command('keys').description('manage virtual keys (admin API)');
 addKeyLimitOptions(keys.command('create'))
   .description('create a virtual key; prints the secret once')

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, type Config } from './config/load.js';
-import { planReload } from './config/reload-plan.js';
+import { planReload, type ReloadStats } from './config/reload-plan.js';
 import { LlmopsError } from './errors.js';
 import { reviewApi } from './api/review-api.js';
 import { builtinDetectors } from './guards/detectors.js';
@@ -30,6 +30,7 @@ import { ModelRouter } from './routing/router.js';
 import { createObservability, type Observability } from './otel/observability.js';
 import { buildServer, type ServerDeps } from './server.js';
 import { reloadApi } from './api/reload-api.js';
+import { cacheApi } from './cache/cache-api.js';
 import { createResponseCache } from './cache/index.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import { openRedis, type RedisHandle } from './state/redis.js';
@@ -146,7 +147,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let review = config.guardrails ? new ReviewQueue(store, config.guardrails.review, log, opts.random) : undefined;
   const pipelineFor = (environment: string) =>
     buildPipeline({ keys, router, executor, sink, prices, log, capture, environment, cache, limits, guardrails, review });
-  const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), log });
+  const reloadStats: ReloadStats = { succeeded: 0, failed: 0, lastSuccessful: true, lastSuccessAt: Date.now() };
+  const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), reloadStats, log });
   const ids = new IdGenerator();
   let running = config;
 
@@ -244,7 +246,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
       return applyReload(cfg);
     };
-    const result = reloading.then(run, run);
+    const counted = async (): Promise<ReloadResult> => {
+      try {
+        const r = await run();
+        reloadStats.succeeded++;
+        reloadStats.lastSuccessful = true;
+        reloadStats.lastSuccessAt = Date.now();
+        return r;
+      } catch (err) {
+        reloadStats.failed++;
+        reloadStats.lastSuccessful = false;
+        log.error('config reload failed; the running config stays', { err });
+        throw err;
+      }
+    };
+    const result = reloading.then(counted, counted);
     reloading = result.catch(() => undefined);
     return result;
   };
@@ -261,7 +277,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
     ids,
     ...(redis ? { redisStatus: () => redis.status() } : {}),
-    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys }), reloadApi({ keys, reload })],
+    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys }), reloadApi({ keys, reload }), cacheApi({ cache, keys })],
   };
   const app = buildServer(serverDeps);
 

@@ -273,6 +273,15 @@ export class ResponseCache {
     this.deps.log.warn(msg, { err });
   }
 
+  /**
+   * Drops every cached answer: the exact entries and the semantic index (in Redis, for every
+   * instance sharing it; other instances' in-memory semantic indexes then point at nothing and miss).
+   */
+  async clear(): Promise<void> {
+    await this.backend.clear();
+    await this.semantic?.clear();
+  }
+
   async close(): Promise<void> {
     this.semantic?.close();
     await this.backend.close();

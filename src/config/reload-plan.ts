@@ -10,6 +10,16 @@ import type { Config } from './load.js';
 /** Top-level sections applied by a reload; `traces.capture` is the one reloadable part of `traces`. */
 export const RELOADABLE_SECTIONS = ['environment', 'providers', 'providers_from_env', 'models', 'routing', 'keys', 'pricing', 'traces.capture', 'guardrails', 'limits', 'budgets'] as const;
 
+/** Reload outcomes since start, for `/metrics`. */
+export interface ReloadStats {
+  succeeded: number;
+  failed: number;
+  /** Whether the last reload (or the start) succeeded. */
+  lastSuccessful: boolean;
+  /** When the running config was loaded (start, or the last successful reload), ms since the epoch. */
+  lastSuccessAt: number;
+}
+
 export interface ReloadPlan {
   /** Changed sections the running gateway takes over. */
   apply: string[];

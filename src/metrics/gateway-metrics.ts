@@ -20,6 +20,7 @@ import type { TraceRecord } from '../store/types.js';
 import type { TraceSinkStats } from '../traces/trace-sink.js';
 import type { IngestStats } from '../otel/otlp-ingest.js';
 import type { ExporterStats } from '../otel/otlp-exporter.js';
+import type { ReloadStats } from '../config/reload-plan.js';
 
 /** Requested models learned from successful answers, beyond the configured and priced ones. */
 export const MAX_LEARNED_MODELS = 100;
@@ -36,6 +37,7 @@ export interface GatewayMetricsOptions {
   sinkStats: TraceSinkStats;
   ingestStats?: IngestStats | undefined;
   exporterStats?: ExporterStats | undefined;
+  reloadStats?: ReloadStats | undefined;
 }
 
 const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -156,6 +158,27 @@ export class GatewayMetrics {
         },
       });
       mirror('llmops_otel_export_request_failures_total', 'OTLP export requests that failed (each retry counts).', () => exp.requestFailures, registers);
+    }
+
+    const reloads = opts.reloadStats;
+    if (reloads) {
+      new Counter({
+        name: 'llmops_config_reloads_total',
+        help: 'Config reloads (SIGHUP, POST /admin/reload) by result: success, or failure (the running config stayed).',
+        labelNames: ['result'],
+        registers,
+        collect() {
+          this.reset();
+          this.inc({ result: 'success' }, reloads.succeeded);
+          this.inc({ result: 'failure' }, reloads.failed);
+        },
+      });
+      new Gauge({ name: 'llmops_config_last_reload_successful', help: 'Whether the last config reload succeeded (1 before any reload).', registers, collect() {
+        this.set(reloads.lastSuccessful ? 1 : 0);
+      } });
+      new Gauge({ name: 'llmops_config_last_reload_success_timestamp_seconds', help: 'When the running config was loaded: the start, or the last successful reload.', registers, collect() {
+        this.set(reloads.lastSuccessAt / 1000);
+      } });
     }
 
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });

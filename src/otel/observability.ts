@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config/load.js';
+import type { ReloadStats } from '../config/reload-plan.js';
 import type { KeyService } from '../keys/key-service.js';
 import type { Logger } from '../logger.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
@@ -26,6 +27,8 @@ export interface ObservabilityDeps {
   capture: CaptureSettings;
   /** Every provider name the gateway can route to. */
   providerNames: Iterable<string>;
+  /** Config reload outcomes (for `/metrics`). */
+  reloadStats?: ReloadStats;
   log: Logger;
 }
 
@@ -101,6 +104,7 @@ export function createObservability(deps: ObservabilityDeps): Observability {
       sinkStats: sink.stats,
       ingestStats: ingest?.stats,
       exporterStats: exporter?.stats,
+      reloadStats: deps.reloadStats,
     });
     const m = metrics;
     unsubscribe.push(sink.subscribe((t) => m.observe(t)));

@@ -72,5 +72,15 @@ if (url) {
       expect(near.headers.get('x-llmops-cache')).toBe('hit');
       expect(upstream.requests).toHaveLength(2);
     });
+
+    it('DELETE /admin/cache on one instance drops the answers for both, exact and semantic', async () => {
+      expect((await ask(two, 'Capital of France?')).headers.get('x-llmops-cache')).toBe('hit');
+      const res = await fetch(`${one.url}/admin/cache`, { method: 'DELETE', headers: { authorization: `Bearer ${one.adminKey}` } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ object: 'cache.cleared', backend: 'redis' });
+      expect((await ask(two, 'Capital of France?')).headers.get('x-llmops-cache')).toBe('miss');
+      expect((await ask(two, 'what is the tallest mountain on earth')).headers.get('x-llmops-cache')).toBe('miss');
+      expect(upstream.requests).toHaveLength(4);
+    });
   });
 }

@@ -376,5 +376,24 @@ describe('traces and metrics', () => {
     expect(g.gw.cache).toBeUndefined();
     const r = await fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${g.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(question()) });
     expect(r.headers.get('x-llmops-cache')).toBe('skip');
+    const clear = await fetch(`${g.url}/admin/cache`, { method: 'DELETE', headers: { authorization: `Bearer ${g.adminKey}` } });
+    expect(clear.status).toBe(404);
+    expect(((await clear.json()) as { error: { message: string } }).error.message).toContain('no response cache');
+  });
+});
+
+describe('clearing', () => {
+  it('DELETE /admin/cache (admin only) drops every answer, exact and semantic', async () => {
+    const g = await gateway({ semantic: { threshold: 0.95 } });
+    await chat(g, question('What is the capital of France?'));
+    expect((await chat(g, question('what is the capital of france'))).headers.get('x-llmops-cache')).toBe('hit');
+    const denied = await fetch(`${g.url}/admin/cache`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY_A}` } });
+    expect(denied.status).toBe(403);
+    const res = await fetch(`${g.url}/admin/cache`, { method: 'DELETE', headers: { authorization: `Bearer ${g.adminKey}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ object: 'cache.cleared', backend: 'memory' });
+    // Neither the exact entry nor the semantic index answers it any more.
+    expect((await chat(g, question('What is the capital of France?'))).headers.get('x-llmops-cache')).toBe('miss');
+    expect(upstream.requests).toHaveLength(2);
   });
 });

@@ -160,6 +160,18 @@ describe('config reload', () => {
     expect(typed.status).toBe(422);
     expect(((await typed.json()) as { error: { message: string } }).error.message).toContain('routing.retries');
     expect(g.gw.config.routing.retries).not.toBe('three');
+
+    // /metrics tells an alert that the file on disk is not what runs.
+    const metrics = async () => (await fetch(`${g!.url}/metrics`)).text();
+    expect(await metrics()).toContain('llmops_config_reloads_total{result="failure"} 2');
+    expect(await metrics()).toContain('llmops_config_last_reload_successful 0');
+    g.setDocument(base());
+    expect((await reload(g)).status).toBe(200);
+    const after = await metrics();
+    expect(after).toContain('llmops_config_reloads_total{result="success"} 1');
+    expect(after).toContain('llmops_config_last_reload_successful 1');
+    const at = Number(/^llmops_config_last_reload_success_timestamp_seconds (\S+)$/m.exec(after)![1]);
+    expect(Math.abs(at - Date.now() / 1000)).toBeLessThan(10);
   });
 
   it('answers 401 without a key and 403 for a key that is not the admin', async () => {

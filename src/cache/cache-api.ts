@@ -1,0 +1,21 @@
+/**
+ * `DELETE /admin/cache` (admin key): drops every cached answer, exact and semantic, e.g.
+ * after bad answers were cached. 404 `not_found` when the gateway has no `cache:`.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { LlmopsError } from '../errors.js';
+import type { KeyService } from '../keys/key-service.js';
+import { bearerToken } from '../pipeline/authenticate.js';
+import type { ResponseCache } from './response-cache.js';
+
+export function cacheApi(deps: { cache: ResponseCache | undefined; keys: KeyService }): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    app.delete('/admin/cache', async (req) => {
+      const p = await deps.keys.authenticate(bearerToken(req.headers));
+      if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
+      if (!deps.cache) throw new LlmopsError('not_found', 'This gateway has no response cache (no `cache:` section in its config).');
+      await deps.cache.clear();
+      return { object: 'cache.cleared', backend: deps.cache.backend.kind };
+    });
+  };
+}
