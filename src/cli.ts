@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { watchConfigFile } from './config/watch.js';
 import { createGateway, resolveAdminKey } from './gateway.js';
 import { StoreStartError } from './store/store-errors.js';
 import { guardStdio, writeStdout } from './logger.js';
@@ -50,7 +51,8 @@ program
   .option('-c, --config <file>', 'config file (default: LLMOPS_CONFIG, ./llmops.yaml, or the embedded defaults)')
   .option('-p, --port <n>', 'port to listen on (overrides server.port)', port)
   .option('--host <host>', 'address to listen on (overrides server.host)')
-  .action(async (opts: { config?: string; port?: number; host?: string }) => {
+  .option('--watch', 'reload the config file whenever it changes (as SIGHUP does)')
+  .action(async (opts: { config?: string; port?: number; host?: string; watch?: boolean }) => {
     // A gateway whose log reader goes away keeps serving (and can still be stopped).
     guardStdio();
     const config = loadOrExit(opts.config);
@@ -119,13 +121,21 @@ program
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
+    const reload = (trigger: string): void => {
       if (stopping) return;
       gw.reload().then(
-        (r) => writeStdout(`llmops: config reloaded from ${r.source}: ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'no change'}${r.restart_required.length ? `; needs a restart: ${r.restart_required.join(', ')}` : ''}\n`),
-        (err: unknown) => process.stderr.write(`llmops: config reload failed, the running config stays: ${(err as Error).message}\n`),
+        (r) => writeStdout(`llmops: config reloaded from ${r.source} (${trigger}): ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'no change'}${r.restart_required.length ? `; needs a restart: ${r.restart_required.join(', ')}` : ''}\n`),
+        (err: unknown) => process.stderr.write(`llmops: config reload failed (${trigger}), the running config stays: ${(err as Error).message}\n`),
       );
-    });
+    };
+    process.on('SIGHUP', () => reload('SIGHUP'));
+    if (opts.watch) {
+      if (config.source === 'defaults') writeStdout('llmops: --watch: no config file to watch (running on the embedded defaults)\n');
+      else {
+        watchConfigFile(config.source, () => reload('file changed'));
+        writeStdout(`llmops: watching ${config.source} for changes\n`);
+      }
+    }
   });
 
 program

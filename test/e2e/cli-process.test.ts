@@ -5,7 +5,7 @@
  * `llmops reload` read an edited config file again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,10 +31,10 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise
   });
 }
 
-async function serve(config: string, dir: string): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+async function serve(config: string, dir: string, args: string[] = []): Promise<{ child: ChildProcess; url: string; out: () => string }> {
   const file = join(dir, 'llmops.yaml');
   writeFileSync(file, config);
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', file, '--port', '0'], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', file, '--port', '0', ...args], {
     env: { PATH: process.env.PATH, LLMOPS_ADMIN_KEY: ADMIN },
     cwd: dir,
   });
@@ -187,7 +187,7 @@ describe('llmops binary', () => {
     writeFileSync(file, lines('second'));
     child.kill('SIGHUP');
     await expect.poll(out, { timeout: 5000 }).toContain('llmops: config reloaded from');
-    expect(out()).toContain('applied models');
+    expect(out()).toContain('(SIGHUP): applied models');
     expect(await call('second')).toBe(200);
     expect(await call('first')).toBe(404);
 
@@ -204,7 +204,57 @@ describe('llmops binary', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('HTTP 422');
     child.kill('SIGHUP');
-    await expect.poll(out, { timeout: 5000 }).toContain('config reload failed, the running config stays');
+    await expect.poll(out, { timeout: 5000 }).toContain('config reload failed (SIGHUP), the running config stays');
+    expect(await call('third')).toBe(200);
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+
+  it('with --watch, reloads when the file is saved (also by rename), and only when its bytes changed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmops-watch-'));
+    const lines = (model: string): string =>
+      [
+        'server: { host: 127.0.0.1 }',
+        `store: { url: "sqlite:${join(dir, 'llmops.db')}", trace_flush_ms: 50 }`,
+        'providers_from_env: false',
+        'providers:',
+        '  demo: { type: demo }',
+        'models:',
+        `  ${model}: { targets: [{ provider: demo, model: demo-chat }] }`,
+      ].join('\n');
+    const { child, url, out } = await serve(lines('first'), dir, ['--watch']);
+    const file = join(dir, 'llmops.yaml');
+    await expect.poll(out).toContain(`watching ${file} for changes`);
+    const call = (model: string): Promise<number> =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status);
+    const reloads = (): number => out().split('config reloaded from').length - 1;
+
+    // An editor's save: a new file renamed over the old one.
+    writeFileSync(`${file}.tmp`, lines('second'));
+    renameSync(`${file}.tmp`, file);
+    await expect.poll(reloads, { timeout: 5000 }).toBe(1);
+    expect(out()).toContain('(file changed): applied models');
+    expect(await call('second')).toBe(200);
+    expect(await call('first')).toBe(404);
+
+    // The same bytes written again, and another file in the folder: no reload.
+    writeFileSync(file, lines('second'));
+    writeFileSync(join(dir, 'notes.txt'), 'unrelated');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(reloads()).toBe(1);
+
+    // An invalid save is refused and reported; fixing it reloads.
+    writeFileSync(file, `${lines('third')}\nserver: { prot: 1 }\n`);
+    await expect.poll(out, { timeout: 5000 }).toContain('config reload failed (file changed), the running config stays');
+    expect(await call('second')).toBe(200);
+    writeFileSync(file, lines('third'));
+    await expect.poll(reloads, { timeout: 5000 }).toBe(2);
     expect(await call('third')).toBe(200);
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
