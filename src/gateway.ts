@@ -224,7 +224,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     };
     serverDeps.pipeline = pipelineFor(next.environment);
     observability.reconfigured(running, providers.keys());
-    for (const [name, p] of oldProviders) if (nextProviders.get(name) !== p && !extraProviders.has(name)) retire(p);
+    for (const [name, p] of oldProviders) {
+      if (nextProviders.get(name) === p || extraProviders.has(name)) continue;
+      retire(p);
+      // A changed provider starts with closed circuits and no latency estimates.
+      breaker.forgetProvider(name);
+      latency.forgetProvider(name);
+    }
     if (oldReview && !reviewKept) await oldReview.close();
     log.info('config reloaded', { source: next.source, applied: plan.apply, restart_required: plan.restartRequired });
     if (plan.restartRequired.length > 0) log.warn('config reload: these sections changed but need a restart to take effect', { sections: plan.restartRequired });

@@ -41,6 +41,14 @@ export class CircuitBreaker {
     this.bucketMs = Math.max(1, Math.floor(opts.window_ms / BUCKETS));
   }
 
+  /**
+   * Closes and forgets the circuits of one provider's targets (`provider/…`): a reload
+   * changed that provider (its URL, its key), so what its old endpoint did says nothing.
+   */
+  forgetProvider(provider: string): void {
+    for (const key of this.circuits.keys()) if (key.startsWith(`${provider}/`)) this.circuits.delete(key);
+  }
+
   private circuit(key: string): Circuit {
     let c = this.circuits.get(key);
     if (!c) {

@@ -18,4 +18,9 @@ export class LatencyTracker {
   get(key: string): number | undefined {
     return this.ewma.get(key);
   }
+
+  /** Drops the estimates of one provider's targets (`provider/…`): a reload changed that provider. */
+  forgetProvider(provider: string): void {
+    for (const key of this.ewma.keys()) if (key.startsWith(`${provider}/`)) this.ewma.delete(key);
+  }
 }

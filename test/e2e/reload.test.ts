@@ -143,6 +143,26 @@ describe('config reload', () => {
     expect(await text(await chat(g))).toBe('from b');
   });
 
+  it('forgets the open circuit of a provider the reload changed (a new URL is a new endpoint)', async () => {
+    const doc = { ...base(), routing: { retries: 0, circuit_breaker: { failure_threshold: 2, cooldown_ms: 60_000 } } };
+    g = await startTestGateway(doc);
+    a.enqueue({ status: 500, errorMessage: 'down' }, { status: 500, errorMessage: 'down' });
+    expect((await chat(g)).status).toBe(502);
+    expect((await chat(g)).status).toBe(502);
+    const open = await chat(g);
+    expect(open.status).toBe(503);
+    expect(((await open.json()) as { error: { code: string } }).error.code).toBe('all_targets_unavailable');
+    // Same config again: the circuit stays open.
+    await reload(g);
+    expect((await chat(g)).status).toBe(503);
+    const moved = { ...doc, providers: { ...(doc.providers as object), pa: { type: 'openai', api_key: 'k', base_url: `${b.url}/v1` } } };
+    g.setDocument(moved);
+    expect(await (await reload(g)).json()).toMatchObject({ applied: ['providers'] });
+    const ok = await chat(g);
+    expect(ok.status).toBe(200);
+    expect(await text(ok)).toBe('from b');
+  });
+
   it('refuses an invalid config with 422 config_invalid naming the bad key, and goes on with the running one', async () => {
     g = await startTestGateway(base());
     g.setDocument({ ...base(), models: { chat: { targets: [{ provider: 'nope', model: 'x' }] } } });
