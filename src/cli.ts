@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError } from 'commander';
+import { stringify as stringifyYaml } from 'yaml';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { watchConfigFile } from './config/watch.js';
 import { createGateway, resolveAdminKey } from './gateway.js';
@@ -205,6 +206,24 @@ function parseDuration(value: string): number {
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'm' | 'h' | 'd' | 'w'];
   return Number(m[1]) * unit;
 }
+
+program
+  .command('config')
+  .description('the running gateway\'s config (admin API)')
+  .command('show')
+  .description('print the config that runs (YAML, secrets redacted), where it came from and what waits for a restart')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientOptions) => {
+    const r = (await api(o, 'GET', '/admin/config')) as { source: string; loaded_at: string; restart_required: string[]; config: unknown };
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return;
+    }
+    const head = [`# source: ${r.source}`, `# loaded at: ${r.loaded_at}`];
+    if (r.restart_required.length > 0) head.push(`# changed in the file, waiting for a restart: ${r.restart_required.join(', ')}`);
+    process.stdout.write(`${head.join('\n')}\n${stringifyYaml(r.config)}`);
+  });
 
 program
   .command('cache')

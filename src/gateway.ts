@@ -29,7 +29,7 @@ import { LatencyTracker } from './routing/latency-tracker.js';
 import { ModelRouter } from './routing/router.js';
 import { createObservability, type Observability } from './otel/observability.js';
 import { buildServer, type ServerDeps } from './server.js';
-import { reloadApi } from './api/reload-api.js';
+import { configApi } from './api/config-api.js';
 import { cacheApi } from './cache/cache-api.js';
 import { createResponseCache } from './cache/index.js';
 import type { ResponseCache } from './cache/response-cache.js';
@@ -151,6 +151,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), reloadStats, log });
   const ids = new IdGenerator();
   let running = config;
+  /** Changed sections the last reload could not apply (they wait for a restart). */
+  let pendingRestart: readonly string[] = [];
 
   /** Providers a reload replaced, closed once the calls that may still use them are done. */
   const retired = new Set<Provider>();
@@ -222,6 +224,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       budgets: restartOnly.has('budgets') ? running.budgets : next.budgets,
       source: next.source,
     };
+    pendingRestart = plan.restartRequired;
     serverDeps.pipeline = pipelineFor(next.environment);
     observability.reconfigured(running, providers.keys());
     for (const [name, p] of oldProviders) {
@@ -283,7 +286,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log,
     ids,
     ...(redis ? { redisStatus: () => redis.status() } : {}),
-    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys }), reloadApi({ keys, reload }), cacheApi({ cache, keys })],
+    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys }), configApi({ keys, reload, running: () => ({ config: running, loadedAt: reloadStats.lastSuccessAt, restartRequired: pendingRestart }) }), cacheApi({ cache, keys })],
   };
   const app = buildServer(serverDeps);
 

@@ -198,6 +198,10 @@ describe('llmops binary', () => {
     expect(table.stdout).toMatch(/SECTION\s+RESULT\n-+\s+-+\nmodels\s+applied\n/);
     expect(await call('third')).toBe(200);
     expect((await run(['reload', '--url', url], env)).stdout).toContain('no change');
+    const shown = await run(['config', 'show', '--url', url], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`# source: ${file}`);
+    expect(shown.stdout).toMatch(/^models:\n {2}third:\n/m);
 
     writeFileSync(file, `${lines('fourth')}\nserver: { prot: 1 }\n`);
     const bad = await run(['reload', '--url', url, '--json'], env);

@@ -144,7 +144,7 @@ describe('config reload', () => {
   });
 
   it('forgets the open circuit of a provider the reload changed (a new URL is a new endpoint)', async () => {
-    const doc = { ...base(), routing: { retries: 0, circuit_breaker: { failure_threshold: 2, cooldown_ms: 60_000 } } };
+    const doc: Record<string, unknown> = { ...base(), routing: { retries: 0, circuit_breaker: { failure_threshold: 2, cooldown_ms: 60_000 } } };
     g = await startTestGateway(doc);
     a.enqueue({ status: 500, errorMessage: 'down' }, { status: 500, errorMessage: 'down' });
     expect((await chat(g)).status).toBe(502);
@@ -273,5 +273,19 @@ describe('config reload', () => {
     expect(await text(big)).toBe('from b');
     expect(g.gw.config.server.body_limit).toBe(100_000);
     expect(g.logs.some((l) => l.includes('need a restart') && l.includes('server'))).toBe(true);
+
+    // GET /admin/config shows what runs (secrets redacted) and what waits for a restart.
+    const shown = await fetch(`${g.url}/admin/config`, { headers: { authorization: `Bearer ${g.adminKey}` } });
+    expect(shown.status).toBe(200);
+    const raw = await shown.text();
+    expect(raw).not.toContain(KEY_ONE);
+    const body = JSON.parse(raw) as { object: string; source: string; loaded_at: string; restart_required: string[]; config: Record<string, any> };
+    expect(body).toMatchObject({ object: 'config', source: 'inline', restart_required: ['server'] });
+    expect(Math.abs(Date.parse(body.loaded_at) - Date.now())).toBeLessThan(10_000);
+    expect(body.config.server.body_limit).toBe(100_000);
+    expect(body.config.models.chat.targets).toEqual([{ provider: 'pb', model: 'm-b' }]);
+    expect(body.config.providers.pa.api_key).toBe('[redacted]');
+    expect(body.config.keys[0]).toMatchObject({ name: 'one', key: '[redacted]' });
+    expect((await fetch(`${g.url}/admin/config`, { headers: { authorization: `Bearer ${KEY_ONE}` } })).status).toBe(403);
   });
 });

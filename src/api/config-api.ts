@@ -1,0 +1,46 @@
+/**
+ * The running config, over HTTP (admin key):
+ * - `GET /admin/config`: the config that runs, secrets redacted (see `config/redact.ts`),
+ *   where it came from, when it was loaded, and the changed sections still waiting for a
+ *   restart.
+ * - `POST /admin/reload`: reads the config file again and applies it, as SIGHUP does.
+ *   Answers what changed (`applied`) and what changed but waits for a restart
+ *   (`restart_required`); an invalid config is a 422 `config_invalid` naming the bad keys,
+ *   and the running config stays.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Config } from '../config/load.js';
+import { redactConfig } from '../config/redact.js';
+import { LlmopsError } from '../errors.js';
+import type { ReloadResult } from '../gateway.js';
+import type { KeyService } from '../keys/key-service.js';
+import { bearerToken } from '../pipeline/authenticate.js';
+
+export interface RunningConfig {
+  config: Config;
+  /** When it was loaded: the start or the last successful reload (ms since the epoch). */
+  loadedAt: number;
+  /** Sections changed in the file that keep their running values until a restart. */
+  restartRequired: readonly string[];
+}
+
+export function configApi(deps: { keys: KeyService; reload: () => Promise<ReloadResult>; running: () => RunningConfig }): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    const requireAdmin = async (req: FastifyRequest): Promise<void> => {
+      const p = await deps.keys.authenticate(bearerToken(req.headers));
+      if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
+    };
+
+    app.get('/admin/config', async (req) => {
+      await requireAdmin(req);
+      const r = deps.running();
+      const { source, ...config } = r.config;
+      return { object: 'config', source, loaded_at: new Date(r.loadedAt).toISOString(), restart_required: r.restartRequired, config: redactConfig(config) };
+    });
+
+    app.post('/admin/reload', async (req) => {
+      await requireAdmin(req);
+      return { object: 'config.reload', ...(await deps.reload()) };
+    });
+  };
+}
