@@ -122,18 +122,18 @@ program
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    const reload = (trigger: string): void => {
+    const reload = (trigger: string, actor: string): void => {
       if (stopping) return;
-      gw.reload().then(
+      gw.reload(undefined, { actor }).then(
         (r) => writeStdout(`llmops: config reloaded from ${r.source} (${trigger}): ${r.applied.length ? `applied ${r.applied.join(', ')}` : 'no change'}${r.restart_required.length ? `; needs a restart: ${r.restart_required.join(', ')}` : ''}\n`),
         (err: unknown) => process.stderr.write(`llmops: config reload failed (${trigger}), the running config stays: ${(err as Error).message}\n`),
       );
     };
-    process.on('SIGHUP', () => reload('SIGHUP'));
+    process.on('SIGHUP', () => reload('SIGHUP', 'signal:SIGHUP'));
     if (opts.watch) {
       if (config.source === 'defaults') writeStdout('llmops: --watch: no config file to watch (running on the embedded defaults)\n');
       else {
-        watchConfigFile(config.source, () => reload('file changed'));
+        watchConfigFile(config.source, () => reload('file changed', 'watch'));
         writeStdout(`llmops: watching ${config.source} for changes\n`);
       }
     }
@@ -223,6 +223,31 @@ program
     const head = [`# source: ${r.source}`, `# loaded at: ${r.loaded_at}`];
     if (r.restart_required.length > 0) head.push(`# changed in the file, waiting for a restart: ${r.restart_required.join(', ')}`);
     process.stdout.write(`${head.join('\n')}\n${stringifyYaml(r.config)}`);
+  });
+
+program
+  .command('audit')
+  .description('the audit log: who changed keys, the config and the cache, and when (admin API)')
+  .option('--action <action>', 'an action (key.create) or a family (key, config, cache)')
+  .option('--since <when>', 'how far back: a duration (24h, 7d) or a date', '30d')
+  .option('--limit <n>', 'at most this many events (1-1000)', '100')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (o: ClientOptions & { action?: string; since: string; limit: string }) => {
+    const qs = new URLSearchParams({ since: o.since, limit: o.limit, ...(o.action ? { action: o.action } : {}) });
+    const { data } = (await api(o, 'GET', `/api/audit?${qs}`)) as {
+      data: Array<{ at: string; actor: string; action: string; target: string | null; details: Record<string, unknown> | null; source_ip: string | null }>;
+    };
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      renderTable(
+        ['TIME', 'ACTOR', 'FROM', 'ACTION', 'TARGET', 'DETAILS'],
+        data.map((e) => [e.at.replace('.000Z', 'Z'), e.actor, e.source_ip ?? '-', e.action, e.target ?? '-', e.details ? JSON.stringify(e.details) : '-']),
+      ),
+    );
   });
 
 program

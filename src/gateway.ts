@@ -30,6 +30,8 @@ import { ModelRouter } from './routing/router.js';
 import { createObservability, type Observability } from './otel/observability.js';
 import { buildServer, type ServerDeps } from './server.js';
 import { configApi } from './api/config-api.js';
+import { auditApi } from './api/audit-api.js';
+import { AuditLog, type AuditActor } from './audit/audit-log.js';
 import { cacheApi } from './cache/cache-api.js';
 import { createResponseCache } from './cache/index.js';
 import type { ResponseCache } from './cache/response-cache.js';
@@ -101,9 +103,10 @@ export interface Gateway {
    * next request on; calls in flight finish as they started. Everything is built before
    * anything changes, so an invalid config rejects (as `config_invalid`) and the running one
    * stays. Sections that need a restart are named in the result and keep running as they were.
-   * Reloads run one at a time.
+   * Reloads run one at a time, and each (applied or refused) goes to the audit log as done
+   * `by` (default: `internal`).
    */
-  reload(next?: Config): Promise<ReloadResult>;
+  reload(next?: Config, by?: AuditActor): Promise<ReloadResult>;
   /** Starts listening (after {@link ready}); resolves with the base URL. */
   listen(port?: number, host?: string): Promise<string>;
   /** Graceful shutdown: in-flight requests finish (up to the grace period), traces drain, the store closes. */
@@ -150,6 +153,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const reloadStats: ReloadStats = { succeeded: 0, failed: 0, lastSuccessful: true, lastSuccessAt: Date.now() };
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), reloadStats, log });
   const ids = new IdGenerator();
+  const audit = new AuditLog(store, log, () => ids.traceId());
   let running = config;
   /** Changed sections the last reload could not apply (they wait for a restart). */
   let pendingRestart: readonly string[] = [];
@@ -241,7 +245,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
 
   let reloading: Promise<unknown> = Promise.resolve();
-  const reload = (next?: Config): Promise<ReloadResult> => {
+  const reload = (next?: Config, by: AuditActor = { actor: 'internal' }): Promise<ReloadResult> => {
     const run = async (): Promise<ReloadResult> => {
       let cfg = next;
       if (!cfg) {
@@ -261,11 +265,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
         reloadStats.succeeded++;
         reloadStats.lastSuccessful = true;
         reloadStats.lastSuccessAt = Date.now();
+        await audit.record(by, 'config.reload', r.source, { applied: r.applied, restart_required: r.restart_required });
         return r;
       } catch (err) {
         reloadStats.failed++;
         reloadStats.lastSuccessful = false;
         log.error('config reload failed; the running config stays', { err });
+        await audit.record(by, 'config.reload_failed', next?.source ?? running.source, { error: (err as Error).message });
         throw err;
       }
     };
@@ -285,8 +291,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     sink,
     log,
     ids,
+    audit,
     ...(redis ? { redisStatus: () => redis.status() } : {}),
-    plugins: [...observability.plugins, limitsApi({ limits, keys }), reviewApi({ store, keys }), configApi({ keys, reload, running: () => ({ config: running, loadedAt: reloadStats.lastSuccessAt, restartRequired: pendingRestart }) }), cacheApi({ cache, keys })],
+    plugins: [...observability.plugins, limitsApi({ limits, keys, audit }), reviewApi({ store, keys }), configApi({ keys, reload: (by) => reload(undefined, by), running: () => ({ config: running, loadedAt: reloadStats.lastSuccessAt, restartRequired: pendingRestart }) }), cacheApi({ cache, keys, audit }), auditApi({ store, keys })],
   };
   const app = buildServer(serverDeps);
 

@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRep
 import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
 import { registerQueryApi } from './api/query-api.js';
+import { adminActor, type AuditLog } from './audit/audit-log.js';
 import { asLlmopsError, LlmopsError, retryAfterHeader, toOpenAIErrorBody } from './errors.js';
 import { withDeadline } from './deadline.js';
 import { contentCodings, decodeBody, type ContentCoding } from './http-encoding.js';
@@ -46,6 +47,8 @@ export interface ServerDeps {
   log: Logger;
   /** Call and trace ids (time-ordered: see ids.ts). */
   ids: IdGenerator;
+  /** Where the admin routes record what they changed. */
+  audit: AuditLog;
   /** The shared Redis connection's state, when `redis:` is configured (shown by `/ready`, which does not fail on it). */
   redisStatus?: () => 'ok' | 'unreachable';
   /** Route plugins from other modules (OTLP ingest, /metrics), each in its own encapsulated context. */
@@ -597,6 +600,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       throw new LlmopsError('invalid_request', `Invalid request: expires_at: ${new Date(expiresAt).toISOString()} is in the past; a new key must expire later`, { param: 'expires_at' });
     }
     const { key, record } = await deps.keys.create({ name: body.name, models: body.models, roles: body.roles, expiresAt, metadata: body.metadata, limits: body.limits });
+    await deps.audit.record(adminActor(req), 'key.create', record.id, {
+      name: record.name,
+      models: record.models,
+      roles: record.roles,
+      expires_at: record.expires_at,
+      metadata: record.metadata,
+      limits: record.limits,
+    });
     return reply.code(201).send({ ...record, key });
   });
   app.get('/admin/keys', async (req) => {
@@ -614,6 +625,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const k = await deps.keys.get(req.params.id);
     if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
     await deps.keys.revoke(req.params.id);
+    await deps.audit.record(adminActor(req), 'key.revoke', k.id, { name: k.name });
     return { ...(await deps.keys.get(req.params.id)), revoked: true };
   };
   app.delete<{ Params: { id: string } }>('/admin/keys/:id', revoke);

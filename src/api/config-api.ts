@@ -9,6 +9,7 @@
  *   and the running config stays.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { adminActor, type AuditActor } from '../audit/audit-log.js';
 import type { Config } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
 import { LlmopsError } from '../errors.js';
@@ -24,7 +25,7 @@ export interface RunningConfig {
   restartRequired: readonly string[];
 }
 
-export function configApi(deps: { keys: KeyService; reload: () => Promise<ReloadResult>; running: () => RunningConfig }): FastifyPluginAsync {
+export function configApi(deps: { keys: KeyService; reload: (by: AuditActor) => Promise<ReloadResult>; running: () => RunningConfig }): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     const requireAdmin = async (req: FastifyRequest): Promise<void> => {
       const p = await deps.keys.authenticate(bearerToken(req.headers));
@@ -40,7 +41,7 @@ export function configApi(deps: { keys: KeyService; reload: () => Promise<Reload
 
     app.post('/admin/reload', async (req) => {
       await requireAdmin(req);
-      return { object: 'config.reload', ...(await deps.reload()) };
+      return { object: 'config.reload', ...(await deps.reload(adminActor(req))) };
     });
   };
 }

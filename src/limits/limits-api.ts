@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { adminActor, type AuditLog } from '../audit/audit-log.js';
 import { LlmopsError } from '../errors.js';
 import { parseBody } from '../inbound/validation.js';
 import type { KeyService, Principal } from '../keys/key-service.js';
@@ -14,7 +15,7 @@ import { KeyLimitsSchema } from './schema.js';
 
 const PutLimitsBody = z.strictObject({ limits: KeyLimitsSchema.nullable() });
 
-export function limitsApi(deps: { limits: LimitsService | undefined; keys: KeyService }): FastifyPluginAsync {
+export function limitsApi(deps: { limits: LimitsService | undefined; keys: KeyService; audit: AuditLog }): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     const principalOf = async (req: FastifyRequest): Promise<Principal> => deps.keys.authenticate(bearerToken(req.headers));
 
@@ -35,6 +36,7 @@ export function limitsApi(deps: { limits: LimitsService | undefined; keys: KeySe
       }
       const k = await deps.keys.setLimits(req.params.id, body.limits);
       if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+      await deps.audit.record(adminActor(req), 'key.limits', k.id, { name: k.name, limits: body.limits });
       return k;
     });
   };

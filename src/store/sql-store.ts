@@ -32,6 +32,8 @@ import {
   TRACE_SELECT,
 } from './trace-query.js';
 import type {
+  AuditEvent,
+  AuditQuery,
   CostRow,
   FeedbackRecord,
   GroupBy,
@@ -123,6 +125,20 @@ export const FEEDBACK_COLUMNS = [
   'key_id',
   'created_at',
 ] as const satisfies ReadonlyArray<keyof FeedbackRecord>;
+
+export const AUDIT_COLUMNS = ['id', 'at', 'actor', 'action', 'target', 'details', 'source_ip'] as const;
+
+function rowToAudit(r: Row): AuditEvent {
+  return {
+    id: String(r.id),
+    at: Number(r.at),
+    actor: String(r.actor),
+    action: String(r.action),
+    target: r.target == null ? null : String(r.target),
+    details: r.details == null ? null : (JSON.parse(String(r.details)) as Record<string, unknown>),
+    source_ip: r.source_ip == null ? null : String(r.source_ip),
+  };
+}
 
 export const KEY_COLUMNS = [
   'id',
@@ -427,6 +443,33 @@ export abstract class SqlStore implements Store {
 
   labelReviewItem(id: string, label: ReviewLabel): Promise<ReviewItem | undefined> {
     return review.labelReviewItem((x) => this.run(x), (x) => this.all(x), id, label);
+  }
+
+  async insertAuditEvent(e: AuditEvent): Promise<void> {
+    const row = { ...e, details: e.details === null ? null : JSON.stringify(e.details) };
+    await this.run({ sql: `INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`, args: AUDIT_COLUMNS.map((c) => row[c]) });
+  }
+
+  async listAuditEvents(q: AuditQuery): Promise<AuditEvent[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.action !== undefined) {
+      where.push("(action = ? OR action LIKE ? ESCAPE '\\')");
+      args.push(q.action, `${q.action.replace(/[\\%_]/g, '\\$&')}.%`);
+    }
+    if (q.from !== undefined) {
+      where.push('at >= ?');
+      args.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('at < ?');
+      args.push(q.to);
+    }
+    const rows = await this.all({
+      sql: `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`,
+      args: [...args, q.limit],
+    });
+    return rows.map(rowToAudit);
   }
 
   async listFeedback(traceId: string): Promise<FeedbackRecord[]> {

@@ -285,6 +285,31 @@ export interface ReviewLabel {
   at: number;
 }
 
+/** One administrative action, as the audit log keeps it. */
+export interface AuditEvent {
+  id: string;
+  /** When it happened, ms since the epoch. */
+  at: number;
+  /** Who did it: `admin` (the admin key), `signal:SIGHUP`, `watch` (the config file changed). */
+  actor: string;
+  /** What: `key.create`, `key.revoke`, `key.limits`, `config.reload`, `config.reload_failed`, `cache.clear`. */
+  action: string;
+  /** What it was done to: a key id, a config file. */
+  target: string | null;
+  /** What changed (JSON object): a key's name and models, the sections a reload applied, an error. */
+  details: Record<string, unknown> | null;
+  /** The client's address, for actions over HTTP. */
+  source_ip: string | null;
+}
+
+export interface AuditQuery {
+  /** Only this action (`key.create`) or family (`key`: every `key.*`). */
+  action?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
 /** A trace of a batch the store refused for good (see {@link Store.insertTraces}). */
 export interface RejectedTrace {
   /** Position in the batch given. */
@@ -357,6 +382,10 @@ export interface Store {
   labelReviewItem(id: string, label: ReviewLabel): Promise<ReviewItem | undefined>;
   /** Deletes traces (and their feedback) that started before `before`; returns how many. */
   deleteTracesBefore(before: number): Promise<number>;
+  /** Appends to the audit log (kept whatever the trace retention). */
+  insertAuditEvent(e: AuditEvent): Promise<void>;
+  /** Audit events, newest first. */
+  listAuditEvents(q: AuditQuery): Promise<AuditEvent[]>;
   createKey(k: KeyRecord): Promise<void>;
   findKeyByHash(hash: string): Promise<KeyRecord | undefined>;
   getKey(id: string): Promise<KeyRecord | undefined>;

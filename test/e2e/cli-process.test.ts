@@ -202,6 +202,10 @@ describe('llmops binary', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`# source: ${file}`);
     expect(shown.stdout).toMatch(/^models:\n {2}third:\n/m);
+    const audit = await run(['audit', '--action', 'config', '--url', url], env);
+    expect(audit.stdout).toMatch(/^TIME\s+ACTOR\s+FROM\s+ACTION\s+TARGET\s+DETAILS\n/);
+    expect(audit.stdout).toMatch(/admin\s+\S*127\.0\.0\.1\s+config\.reload\s/);
+    expect(audit.stdout).toMatch(/signal:SIGHUP\s+-\s+config\.reload\s/);
 
     writeFileSync(file, `${lines('fourth')}\nserver: { prot: 1 }\n`);
     const bad = await run(['reload', '--url', url, '--json'], env);

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlmopsError } from '../../src/errors.js';
-import type { GroupBy, MetricsPoint, ReviewItem, Store, TraceFilter, TraceRecord } from '../../src/store/types.js';
+import type { AuditEvent, GroupBy, MetricsPoint, ReviewItem, Store, TraceFilter, TraceRecord } from '../../src/store/types.js';
 import {
   byNewest,
   dataset,
@@ -571,6 +571,37 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         expect((await s.listReviewItems({ limit: 10 })).map((i) => i.id)).toEqual(['b']);
         expect((await s.listReviewItems({ status: 'labeled', limit: 10 })).map((i) => i.id)).toEqual(['a']);
         expect(await s.claimReviewItem('nope', 'r1', 1, 1)).toBeUndefined();
+      });
+    });
+
+    describe('audit log', () => {
+      it('keeps events with their details, lists them newest first, by action or family and time', async () => {
+        const s = await fresh();
+        const ev = (id: string, at: number, action: string, details: Record<string, unknown> | null = null): AuditEvent => ({
+          id,
+          at,
+          actor: 'admin',
+          action,
+          target: action.startsWith('key') ? 'key_1' : null,
+          details,
+          source_ip: '127.0.0.1',
+        });
+        await s.insertAuditEvent(ev('a', 1000, 'key.create', { name: 'ci', models: ['chat'] }));
+        await s.insertAuditEvent(ev('b', 2000, 'config.reload', { applied: ['models'], restart_required: [] }));
+        await s.insertAuditEvent(ev('c', 3000, 'key.revoke'));
+        await s.insertAuditEvent(ev('d', 3000, 'config.reload_failed', { error: "50% 'quoted' \\ text" }));
+        expect((await s.listAuditEvents({ limit: 10 })).map((e) => e.id)).toEqual(['d', 'c', 'b', 'a']);
+        expect(await s.listAuditEvents({ action: 'key.create', limit: 10 })).toEqual([ev('a', 1000, 'key.create', { name: 'ci', models: ['chat'] })]);
+        expect((await s.listAuditEvents({ action: 'key', limit: 10 })).map((e) => e.id)).toEqual(['c', 'a']);
+        expect((await s.listAuditEvents({ action: 'config', limit: 10 })).map((e) => e.id)).toEqual(['d', 'b']);
+        expect(await s.listAuditEvents({ action: 'conf', limit: 10 })).toEqual([]);
+        expect(await s.listAuditEvents({ action: 'key_', limit: 10 })).toEqual([]);
+        expect((await s.listAuditEvents({ from: 2000, to: 3000, limit: 10 })).map((e) => e.id)).toEqual(['b']);
+        expect((await s.listAuditEvents({ limit: 2 })).map((e) => e.id)).toEqual(['d', 'c']);
+        expect((await s.listAuditEvents({ action: 'config.reload_failed', limit: 1 }))[0]!.details).toEqual({ error: "50% 'quoted' \\ text" });
+        // Trace retention leaves the audit log alone.
+        await s.deleteTracesBefore(10_000);
+        expect(await s.listAuditEvents({ limit: 10 })).toHaveLength(4);
       });
     });
 

@@ -166,4 +166,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE INDEX traces_session ON traces (hour, session_id, started_at, id) WHERE session_id IS NOT NULL;`,
   // Named counters; 'instance' numbers the gateways that share the store (call ids, ids.ts).
   `CREATE TABLE counters (name text PRIMARY KEY, value bigint NOT NULL)`,
+  // The audit log: administrative actions (keys, config reloads, cache clears); never pruned.
+  `CREATE TABLE audit_events (
+     id text PRIMARY KEY,
+     at bigint NOT NULL,
+     actor text NOT NULL,
+     action text NOT NULL,
+     target text,
+     details text,
+     source_ip text
+   );
+   CREATE INDEX audit_events_at ON audit_events (at, id);`,
 ];

@@ -237,5 +237,16 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
      CREATE INDEX traces_session ON traces (hour, session_id, started_at, id) WHERE session_id IS NOT NULL;`,
     // Named counters; 'instance' numbers the gateways that share the store (call ids, ids.ts).
     `CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+    // The audit log: administrative actions (keys, config reloads, cache clears); never pruned.
+    `CREATE TABLE audit_events (
+       id TEXT PRIMARY KEY,
+       at INTEGER NOT NULL,
+       actor TEXT NOT NULL,
+       action TEXT NOT NULL,
+       target TEXT,
+       details TEXT,
+       source_ip TEXT
+     );
+     CREATE INDEX audit_events_at ON audit_events (at, id);`,
   ];
 }
