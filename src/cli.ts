@@ -328,6 +328,47 @@ keys
       ),
     );
   });
+keys
+  .command('update <id>')
+  .description("change a key's name, models, roles, expiry or metadata in place (its secret stays)")
+  .option('-n, --name <name>', 'a new name')
+  .option('-m, --models <models>', 'comma-separated models the key may use (replaces the list)')
+  .option('--all-models', 'let the key use every model')
+  .option('--roles <roles>', "comma-separated extra rights (read), or '' for none")
+  .option('--expires-in <duration>', 'new expiry from now: 30m, 12h, 7d, 4w', parseDuration)
+  .option('--never-expires', 'remove the expiry')
+  .option('--metadata <json>', 'JSON object of metadata (replaces it), or null')
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: ClientOptions & { name?: string; models?: string; allModels?: boolean; roles?: string; expiresIn?: number; neverExpires?: boolean; metadata?: string }) => {
+    const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
+    let metadata: unknown;
+    if (o.metadata !== undefined) {
+      try {
+        metadata = JSON.parse(o.metadata);
+      } catch {
+        process.stderr.write('llmops: --metadata must be a JSON object or null\n');
+        process.exit(2);
+      }
+    }
+    if ((o.models !== undefined && o.allModels) || (o.expiresIn !== undefined && o.neverExpires)) {
+      process.stderr.write('llmops: give --models or --all-models, --expires-in or --never-expires, not both\n');
+      process.exit(2);
+    }
+    const body = {
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...(o.models !== undefined ? { models: list(o.models) } : o.allModels ? { models: null } : {}),
+      ...(o.roles !== undefined ? { roles: list(o.roles) } : {}),
+      ...(o.expiresIn !== undefined ? { expires_at: Date.now() + o.expiresIn } : o.neverExpires ? { expires_at: null } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+    };
+    if (Object.keys(body).length === 0) {
+      process.stderr.write('llmops: nothing to change: give --name, --models, --all-models, --roles, --expires-in, --never-expires or --metadata\n');
+      process.exit(2);
+    }
+    const k = (await api(o, 'PATCH', `/admin/keys/${encodeURIComponent(id)}`, body)) as { id: string; name: string; models: string[] | null; expires_at: number | null };
+    process.stdout.write(o.json ? `${JSON.stringify(k, null, 2)}\n` : `updated key ${k.id} (${k.name})\n  models:  ${k.models?.join(', ') ?? 'all'}\n  expires: ${iso(k.expires_at)}\n`);
+  });
 addKeyLimitOptions(keys.command('limits <id>'))
   .description("set a key's own rate limits and budget (replacing its previous ones), or --clear them")
   .option('--clear', 'remove the key\'s own limits')

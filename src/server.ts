@@ -363,6 +363,17 @@ const CreateKeyBody = z.strictObject({
   limits: KeyLimitsSchema.nullable().optional(),
 });
 
+const UpdateKeyBody = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional(),
+    models: z.array(z.string().min(1)).nullable().optional(),
+    roles: z.array(z.enum(['read'])).nullable().optional(),
+    /** ISO date-time or ms since epoch; null: never expires. */
+    expires_at: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).nullable().optional(),
+    metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of name, models, roles, expires_at, metadata (limits: PUT /admin/keys/:id/limits)' });
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const inboundByPath = new Map<string, InboundFormat>([
     ['/v1/chat/completions', openAIChat],
@@ -619,6 +630,28 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const k = await deps.keys.get(req.params.id);
     if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
     return k;
+  });
+  app.patch<{ Params: { id: string } }>('/admin/keys/:id', async (req) => {
+    await requireAdmin(req);
+    const body = parseBody(UpdateKeyBody, req.body);
+    const k = await deps.keys.get(req.params.id);
+    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    if (k.revoked_at !== null) throw new LlmopsError('conflict', `The key ${req.params.id} ("${k.name}") is revoked; create a new one.`);
+    const expiresAt = body.expires_at == null ? body.expires_at : typeof body.expires_at === 'number' ? body.expires_at : Date.parse(body.expires_at);
+    if (expiresAt != null && expiresAt <= Date.now()) {
+      throw new LlmopsError('invalid_request', `Invalid request: expires_at: ${new Date(expiresAt).toISOString()} is in the past (revoke the key to stop it now)`, { param: 'expires_at' });
+    }
+    const patch = {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.models !== undefined ? { models: body.models } : {}),
+      ...(body.roles !== undefined ? { roles: body.roles } : {}),
+      ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
+      ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}),
+    };
+    const updated = await deps.keys.update(req.params.id, patch);
+    if (!updated) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    await deps.audit.record(adminActor(req), 'key.update', updated.id, { name: updated.name, changed: patch });
+    return updated;
   });
   const revoke = async (req: FastifyRequest<{ Params: { id: string } }>) => {
     await requireAdmin(req);

@@ -8,7 +8,7 @@ import { withDeadline } from '../deadline.js';
 import { LlmopsError } from '../errors.js';
 import type { KeyLimits } from '../limits/schema.js';
 import type { Logger } from '../logger.js';
-import type { KeyRecord, Store } from '../store/types.js';
+import type { KeyPatch, KeyRecord, Store } from '../store/types.js';
 
 /** Who is calling: the admin, a stored virtual key or a key from config. */
 export interface Principal {
@@ -274,6 +274,16 @@ export class KeyService {
     const changed = await this.store.revokeKey(id, now);
     for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
     return changed;
+  }
+
+  /**
+   * Changes a key's name, allowed models, roles, metadata or expiry (its secret stays);
+   * effective at once here, within the cache TTL on other instances.
+   */
+  async update(id: string, patch: KeyPatch): Promise<PublicKey | undefined> {
+    if (!(await this.store.updateKey(id, patch))) return undefined;
+    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+    return this.get(id);
   }
 
   /** Replaces a key's limits (null clears them); effective at once here, within the cache TTL on other instances. */

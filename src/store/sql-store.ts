@@ -38,6 +38,7 @@ import type {
   FeedbackRecord,
   GroupBy,
   InsertResult,
+  KeyPatch,
   KeyRecord,
   MetricsPoint,
   MetricsQuery,
@@ -490,6 +491,18 @@ export abstract class SqlStore implements Store {
   async updateKeyLimits(id: string, limits: KeyRecord['limits']): Promise<boolean> {
     if (!(await this.getKey(id))) return false;
     await this.run({ sql: 'UPDATE keys SET limits = ? WHERE id = ?', args: [limits === null ? null : JSON.stringify(limits), id] });
+    return true;
+  }
+
+  async updateKey(id: string, patch: KeyPatch): Promise<boolean> {
+    if (!(await this.getKey(id))) return false;
+    const fields = (['name', 'models', 'roles', 'metadata', 'expires_at'] as const).filter((f) => patch[f] !== undefined);
+    if (fields.length === 0) return true;
+    const value = (f: (typeof fields)[number]): unknown => {
+      const v = patch[f];
+      return (f === 'models' || f === 'roles' || f === 'metadata') && v !== null ? JSON.stringify(v) : v;
+    };
+    await this.run({ sql: `UPDATE keys SET ${fields.map((f) => `${f} = ?`).join(', ')} WHERE id = ?`, args: [...fields.map(value), id] });
     return true;
   }
 

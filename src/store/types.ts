@@ -285,6 +285,9 @@ export interface ReviewLabel {
   at: number;
 }
 
+/** The fields of a key that can change after it was created (its secret and id cannot). */
+export type KeyPatch = Partial<Pick<KeyRecord, 'name' | 'models' | 'roles' | 'metadata' | 'expires_at'>>;
+
 /** One administrative action, as the audit log keeps it. */
 export interface AuditEvent {
   id: string;
@@ -393,6 +396,8 @@ export interface Store {
   revokeKey(id: string, at: number): Promise<boolean>;
   /** Replaces a key's limits (null clears them); false when there is no such key. */
   updateKeyLimits(id: string, limits: KeyLimits | null): Promise<boolean>;
+  /** Changes a key's name, models, roles, metadata or expiry (fields left out stay); false when there is no such key. */
+  updateKey(id: string, patch: KeyPatch): Promise<boolean>;
   /** Records last use times, batched (key id → ms). */
   touchKeys(lastUsed: ReadonlyMap<string, number>): Promise<void>;
   close(): Promise<void>;

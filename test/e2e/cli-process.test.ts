@@ -127,6 +127,11 @@ describe('llmops binary', () => {
     const created = await run(['keys', 'create', '--name', 'cli-key', '--models', 'demo', '--url', url, '--json'], { LLMOPS_ADMIN_KEY: ADMIN });
     expect(created.code).toBe(0);
     const key = (JSON.parse(created.stdout) as { key: string; id: string });
+    const updated = await run(['keys', 'update', key.id, '--name', 'cli-key', '--models', 'demo,demo-2', '--expires-in', '7d', '--url', url], { LLMOPS_ADMIN_KEY: ADMIN });
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toContain(`updated key ${key.id} (cli-key)`);
+    expect(updated.stdout).toContain('models:  demo, demo-2');
+    expect((await run(['keys', 'update', key.id, '--url', url], { LLMOPS_ADMIN_KEY: ADMIN })).code).toBe(2);
     const listed = await run(['keys', 'list', '--url', url], { LLMOPS_ADMIN_KEY: ADMIN });
     expect(listed.stdout).toMatch(/ID\s+NAME\s+PREFIX/);
     expect(listed.stdout).toContain('cli-key');

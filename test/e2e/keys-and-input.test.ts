@@ -115,6 +115,39 @@ describe('virtual keys', () => {
     expect((await chatWith('sk-config-key-0123456789', { model: 'demo-large', messages: [{ role: 'user', content: 'x' }] })).status).toBe(403);
   });
 
+  it('updates a key in place (PATCH): models, expiry, name and metadata change at once, the secret stays', async () => {
+    const k = await createKey({ name: 'grow', models: ['demo'] });
+    const patch = (id: string, body: unknown) => fetch(`${t.url}/admin/keys/${id}`, { method: 'PATCH', headers: admin(), body: JSON.stringify(body) });
+    expect((await chatWith(k.key)).status).toBe(200); // the key is now known (cached) on this gateway
+    expect((await chatWith(k.key, { model: 'demo-large', messages: [{ role: 'user', content: 'x' }] })).status).toBe(403);
+    const expires = Date.now() + 3_600_000;
+    const res = await patch(k.id, { name: 'grown', models: ['demo', 'demo-large'], expires_at: new Date(expires).toISOString(), metadata: { team: 'search' } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: k.id, name: 'grown', models: ['demo', 'demo-large'], expires_at: expires, metadata: { team: 'search' }, key_prefix: k.key_prefix, revoked_at: null });
+    expect((await chatWith(k.key, { model: 'demo-large', messages: [{ role: 'user', content: 'x' }] })).status).toBe(200);
+    expect((await patch(k.id, { models: null, expires_at: null })).status).toBe(200);
+    expect(await (await fetch(`${t.url}/admin/keys/${k.id}`, { headers: admin() })).json()).toMatchObject({ name: 'grown', models: null, expires_at: null, metadata: { team: 'search' } });
+
+    const past = await patch(k.id, { expires_at: Date.now() - 1000 });
+    expect(past.status).toBe(400);
+    expect(await errorOf(past)).toMatchObject({ code: 'invalid_request', param: 'expires_at' });
+    const empty = await patch(k.id, {});
+    expect(empty.status).toBe(400);
+    expect((await errorOf(empty)).message).toContain('give at least one of');
+    const secret = await patch(k.id, { key: 'sk-mine' });
+    expect(secret.status).toBe(400);
+    expect((await patch('key_nope', { name: 'x' })).status).toBe(404);
+    expect((await fetch(`${t.url}/admin/keys/${k.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${k.key}`, 'content-type': 'application/json' }, body: '{"name":"x"}' })).status).toBe(403);
+    await fetch(`${t.url}/admin/keys/${k.id}`, { method: 'DELETE', headers: admin() });
+    const revoked = await patch(k.id, { name: 'again' });
+    expect(revoked.status).toBe(409);
+    expect((await errorOf(revoked)).code).toBe('conflict');
+
+    const audit = (await (await fetch(`${t.url}/api/audit?action=key.update`, { headers: admin() })).json()) as { data: Array<{ target: string; details: { name: string; changed: Record<string, unknown> } }> };
+    expect(audit.data.map((e) => e.details.changed)).toEqual([{ models: null, expires_at: null }, { name: 'grown', models: ['demo', 'demo-large'], metadata: { team: 'search' }, expires_at: expires }]);
+    expect(audit.data.every((e) => e.target === k.id)).toBe(true);
+  });
+
   it('accepts x-api-key as well as a bearer token', async () => {
     const res = await chatWith(undefined, undefined, { 'x-api-key': t.adminKey });
     expect(res.status).toBe(200);

@@ -546,6 +546,20 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         expect((await store.getKey('key_1'))?.limits).toBeNull();
         expect(await store.updateKeyLimits('nope', null)).toBe(false);
       });
+
+      it('updates a key\'s name, models, roles, metadata and expiry, leaving the rest as it was', async () => {
+        const store = await fresh();
+        const k = key_({ limits: { rpm: 3 } });
+        await store.createKey(k);
+        expect(await store.updateKey('key_1', { name: 'renamed', models: ['chat', 'openai/*'], roles: ['read'], metadata: { team: 'search' }, expires_at: T0 + 1000 })).toBe(true);
+        const want = { ...k, name: 'renamed', models: ['chat', 'openai/*'], roles: ['read'], metadata: { team: 'search' }, expires_at: T0 + 1000 };
+        expect(await store.getKey('key_1')).toEqual(want);
+        expect(await store.findKeyByHash('h1')).toEqual(want);
+        expect(await store.updateKey('key_1', { models: null, metadata: null, expires_at: null })).toBe(true);
+        expect(await store.getKey('key_1')).toEqual({ ...want, models: null, metadata: null, expires_at: null });
+        expect(await store.updateKey('key_1', {})).toBe(true);
+        expect(await store.updateKey('nope', { name: 'x' })).toBe(false);
+      });
     });
 
     describe('review queue', () => {
