@@ -295,7 +295,7 @@ export interface AuditEvent {
   at: number;
   /** Who did it: `admin` (the admin key), `signal:SIGHUP`, `watch` (the config file changed). */
   actor: string;
-  /** What: `key.create`, `key.revoke`, `key.limits`, `config.reload`, `config.reload_failed`, `cache.clear`. */
+  /** What: `key.create`, `key.update`, `key.revoke`, `key.limits`, `config.reload`, `config.reload_failed`, `cache.clear`. */
   action: string;
   /** What it was done to: a key id, a config file. */
   target: string | null;
