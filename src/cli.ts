@@ -262,6 +262,22 @@ program
     process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `cache cleared (${r.backend})\n`);
   });
 
+/** `a, b,c` → `['a', 'b', 'c']`. */
+function commaList(v: string): string[] {
+  return v.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+/** `--metadata`'s JSON (undefined when not given); exits 2 when it is not JSON. */
+function metadataOption(json: string | undefined): unknown {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    process.stderr.write('llmops: --metadata must be a JSON object (or null)\n');
+    process.exit(2);
+  }
+}
+
 const keys = program.command('keys').description('manage virtual keys (admin API)');
 addKeyLimitOptions(keys.command('create'))
   .description('create a virtual key; prints the secret once')
@@ -274,19 +290,11 @@ addKeyLimitOptions(keys.command('create'))
   .option('--json', 'print JSON')
   .action(async (o: ClientOptions & KeyLimitOptions & { name: string; models?: string; roles?: string; expiresIn?: number; metadata?: string }) => {
     const limits = keyLimitsFrom(o);
-    let metadata: unknown;
-    if (o.metadata !== undefined) {
-      try {
-        metadata = JSON.parse(o.metadata);
-      } catch {
-        process.stderr.write('llmops: --metadata must be a JSON object\n');
-        process.exit(2);
-      }
-    }
+    const metadata = metadataOption(o.metadata);
     const created = (await api(o, 'POST', '/admin/keys', {
       name: o.name,
-      ...(o.models ? { models: o.models.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-      ...(o.roles ? { roles: o.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(o.models ? { models: commaList(o.models) } : {}),
+      ...(o.roles ? { roles: commaList(o.roles) } : {}),
       ...(o.expiresIn ? { expires_at: Date.now() + o.expiresIn } : {}),
       ...(metadata === undefined ? {} : { metadata }),
       ...(limits ? { limits } : {}),
@@ -341,24 +349,15 @@ keys
   .option('--url <url>', 'gateway URL')
   .option('--json', 'print JSON')
   .action(async (id: string, o: ClientOptions & { name?: string; models?: string; allModels?: boolean; roles?: string; expiresIn?: number; neverExpires?: boolean; metadata?: string }) => {
-    const list = (v: string): string[] => v.split(',').map((x) => x.trim()).filter(Boolean);
-    let metadata: unknown;
-    if (o.metadata !== undefined) {
-      try {
-        metadata = JSON.parse(o.metadata);
-      } catch {
-        process.stderr.write('llmops: --metadata must be a JSON object or null\n');
-        process.exit(2);
-      }
-    }
+    const metadata = metadataOption(o.metadata);
     if ((o.models !== undefined && o.allModels) || (o.expiresIn !== undefined && o.neverExpires)) {
       process.stderr.write('llmops: give --models or --all-models, --expires-in or --never-expires, not both\n');
       process.exit(2);
     }
     const body = {
       ...(o.name !== undefined ? { name: o.name } : {}),
-      ...(o.models !== undefined ? { models: list(o.models) } : o.allModels ? { models: null } : {}),
-      ...(o.roles !== undefined ? { roles: list(o.roles) } : {}),
+      ...(o.models !== undefined ? { models: commaList(o.models) } : o.allModels ? { models: null } : {}),
+      ...(o.roles !== undefined ? { roles: commaList(o.roles) } : {}),
       ...(o.expiresIn !== undefined ? { expires_at: Date.now() + o.expiresIn } : o.neverExpires ? { expires_at: null } : {}),
       ...(metadata !== undefined ? { metadata } : {}),
     };

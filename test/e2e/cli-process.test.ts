@@ -56,6 +56,28 @@ async function serve(config: string, dir: string, args: string[] = []): Promise<
   return { child, url, out: () => out };
 }
 
+/** A config on the demo provider with one public model, its SQLite store in `dir`. */
+function demoConfig(dir: string, model: string): string {
+  return [
+    'server: { host: 127.0.0.1 }',
+    `store: { url: "sqlite:${join(dir, 'llmops.db')}", trace_flush_ms: 50 }`,
+    'providers_from_env: false',
+    'providers:',
+    '  demo: { type: demo }',
+    'models:',
+    `  ${model}: { targets: [{ provider: demo, model: demo-chat }] }`,
+  ].join('\n');
+}
+
+/** The HTTP status of a chat call to `model` with the admin key. */
+function chatStatus(url: string, model: string): Promise<number> {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  }).then((r) => r.status);
+}
+
 describe('llmops binary', () => {
   it('rejects a bad config, naming the bad key, with a non-zero exit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmops-cfg-'));
@@ -169,24 +191,10 @@ describe('llmops binary', () => {
 
   it('reads its edited config file again on SIGHUP and on `llmops reload`, and keeps the running one when the edit is invalid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmops-reload-'));
-    const lines = (model: string): string =>
-      [
-        'server: { host: 127.0.0.1 }',
-        `store: { url: "sqlite:${join(dir, 'llmops.db')}", trace_flush_ms: 50 }`,
-        'providers_from_env: false',
-        'providers:',
-        '  demo: { type: demo }',
-        'models:',
-        `  ${model}: { targets: [{ provider: demo, model: demo-chat }] }`,
-      ].join('\n');
+    const lines = (model: string): string => demoConfig(dir, model);
     const { child, url, out } = await serve(lines('first'), dir);
     const file = join(dir, 'llmops.yaml');
-    const call = (model: string): Promise<number> =>
-      fetch(`${url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-      }).then((r) => r.status);
+    const call = (model: string): Promise<number> => chatStatus(url, model);
     expect(await call('first')).toBe(200);
 
     writeFileSync(file, lines('second'));
@@ -227,25 +235,11 @@ describe('llmops binary', () => {
 
   it('with --watch, reloads when the file is saved (also by rename), and only when its bytes changed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmops-watch-'));
-    const lines = (model: string): string =>
-      [
-        'server: { host: 127.0.0.1 }',
-        `store: { url: "sqlite:${join(dir, 'llmops.db')}", trace_flush_ms: 50 }`,
-        'providers_from_env: false',
-        'providers:',
-        '  demo: { type: demo }',
-        'models:',
-        `  ${model}: { targets: [{ provider: demo, model: demo-chat }] }`,
-      ].join('\n');
+    const lines = (model: string): string => demoConfig(dir, model);
     const { child, url, out } = await serve(lines('first'), dir, ['--watch']);
     const file = join(dir, 'llmops.yaml');
     await expect.poll(out).toContain(`watching ${file} for changes`);
-    const call = (model: string): Promise<number> =>
-      fetch(`${url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-      }).then((r) => r.status);
+    const call = (model: string): Promise<number> => chatStatus(url, model);
     const reloads = (): number => out().split('config reloaded from').length - 1;
 
     // An editor's save: a new file renamed over the old one.
