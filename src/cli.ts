@@ -368,6 +368,26 @@ keys
     const k = (await api(o, 'PATCH', `/admin/keys/${encodeURIComponent(id)}`, body)) as { id: string; name: string; models: string[] | null; expires_at: number | null };
     process.stdout.write(o.json ? `${JSON.stringify(k, null, 2)}\n` : `updated key ${k.id} (${k.name})\n  models:  ${k.models?.join(', ') ?? 'all'}\n  expires: ${iso(k.expires_at)}\n`);
   });
+keys
+  .command('rotate <id>')
+  .description('give a key a new secret (printed once); its id, limits, spend and traces stay')
+  .option('--grace <duration>', 'how long the old secret keeps working: 30m, 12h, 7d (default: it stops at once)', parseDuration)
+  .option('--url <url>', 'gateway URL')
+  .option('--json', 'print JSON')
+  .action(async (id: string, o: ClientOptions & { grace?: number }) => {
+    const r = (await api(o, 'POST', `/admin/keys/${encodeURIComponent(id)}/rotate`, { grace_seconds: Math.round((o.grace ?? 0) / 1000) })) as {
+      id: string;
+      name: string;
+      key: string;
+      previous_valid_until: number | null;
+    };
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return;
+    }
+    const old = r.previous_valid_until === null ? 'the old secret stopped working now' : `the old secret works until ${iso(r.previous_valid_until)}`;
+    process.stdout.write(`rotated key ${r.id} (${r.name}); ${old}\n\n  ${r.key}\n\nStore it now: it is not shown again.\n`);
+  });
 addKeyLimitOptions(keys.command('limits <id>'))
   .description("set a key's own rate limits and budget (replacing its previous ones), or --clear them")
   .option('--clear', 'remove the key\'s own limits')

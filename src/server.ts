@@ -374,6 +374,14 @@ const UpdateKeyBody = z
   })
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of name, models, roles, expires_at, metadata (limits: PUT /admin/keys/:id/limits)' });
 
+/** The longest grace period a rotated key's old secret may get: 30 days. */
+const MAX_ROTATION_GRACE_S = 30 * 86_400;
+
+const RotateKeyBody = z.strictObject({
+  /** How long the old secret keeps working, in seconds (0, the default: it stops at once). */
+  grace_seconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_S).default(0),
+});
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const inboundByPath = new Map<string, InboundFormat>([
     ['/v1/chat/completions', openAIChat],
@@ -652,6 +660,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (!updated) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
     await deps.audit.record(adminActor(req), 'key.update', updated.id, { name: updated.name, changed: patch });
     return updated;
+  });
+  app.post<{ Params: { id: string } }>('/admin/keys/:id/rotate', async (req) => {
+    await requireAdmin(req);
+    const body = parseBody(RotateKeyBody, req.body ?? {});
+    const k = await deps.keys.get(req.params.id);
+    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    if (k.revoked_at !== null) throw new LlmopsError('conflict', `The key ${req.params.id} ("${k.name}") is revoked; create a new one.`);
+    const rotated = await deps.keys.rotate(req.params.id, body.grace_seconds * 1000);
+    if (!rotated) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    await deps.audit.record(adminActor(req), 'key.rotate', k.id, { name: k.name, grace_seconds: body.grace_seconds });
+    return { ...rotated.record, key: rotated.key };
   });
   const revoke = async (req: FastifyRequest<{ Params: { id: string } }>) => {
     await requireAdmin(req);

@@ -1,5 +1,5 @@
 /**
- * The audit log: who changed what and when — keys created, changed, revoked or given limits, config
+ * The audit log: who changed what and when — keys created, changed, rotated, revoked or given limits, config
  * reloads (applied or refused), cache clears. Each action is written to the store before
  * its answer goes out; a write that fails is logged at error level with the whole event, so
  * it is never lost silently (the action itself has happened and is not undone).

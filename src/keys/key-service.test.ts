@@ -132,3 +132,24 @@ describe('key lookups while the store is unavailable', () => {
     expect(store.lookups).toBe(0);
   });
 });
+
+describe('key rotation', () => {
+  it('takes the old secret for its grace period only, even while the old secret is cached', async () => {
+    const { svc } = await setup();
+    const t0 = Date.now();
+    const { key: first, record } = await svc.create({ name: 'rotating' }, t0);
+    expect((await svc.authenticate(first, t0)).keyId).toBe(record.id);
+    // A grace period shorter than the 10 s the key's record stays cached.
+    const rotated = await svc.rotate(record.id, 5000, t0);
+    expect(rotated!.record.previous_valid_until).toBe(t0 + 5000);
+    // Both secrets are the same key within the grace period; the old one is now cached.
+    expect((await svc.authenticate(first, t0 + 1000)).keyId).toBe(record.id);
+    expect((await svc.authenticate(rotated!.key, t0 + 1000)).keyId).toBe(record.id);
+    expect(svc.cachedPrincipal(first, t0 + 2000)?.keyId).toBe(record.id);
+    // Past the grace period the cached old secret is refused, saying why; the new one goes on.
+    expect(() => svc.cachedPrincipal(first, t0 + 5000)).toThrow(/was rotated: this, its previous secret, stopped working at /);
+    await expect(svc.authenticate(first, t0 + 20_000)).rejects.toMatchObject({ code: 'invalid_api_key' });
+    expect((await svc.authenticate(rotated!.key, t0 + 20_000)).keyId).toBe(record.id);
+    expect(await svc.rotate('key_nope', 0)).toBeUndefined();
+  });
+});

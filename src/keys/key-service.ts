@@ -51,6 +51,8 @@ interface CacheEntry {
   principal: Principal;
   rec?: KeyRecord;
   at: number;
+  /** The token is the key's secret before a rotation: valid until this time (null: no longer). */
+  previousUntil?: number | null;
 }
 const CACHE_TTL_MS = 10_000;
 const TOUCH_FLUSH_MS = 5_000;
@@ -82,11 +84,11 @@ function principalFor(rec: Pick<KeyRecord, 'id' | 'name' | 'models' | 'roles' | 
   return { kind: 'key', keyId: rec.id, name: rec.name, allows: modelMatcher(rec.models), canRead: rec.roles?.includes('read') ?? false, metadata: rec.metadata, limits: rec.limits ?? null };
 }
 
-/** Key records as the admin API shows them: no hash. */
-export type PublicKey = Omit<KeyRecord, 'key_hash'>;
+/** Key records as the admin API shows them: no hashes. */
+export type PublicKey = Omit<KeyRecord, 'key_hash' | 'previous_key_hash'>;
 
 export function publicKey(k: KeyRecord): PublicKey {
-  const { key_hash: _hash, ...rest } = k;
+  const { key_hash: _hash, previous_key_hash: _previous, ...rest } = k;
   return rest;
 }
 
@@ -176,6 +178,9 @@ export class KeyService {
     if (rec.revoked_at !== null && rec.revoked_at <= now) {
       throw new LlmopsError('revoked_api_key', `The API key ${rec.key_prefix}… ("${rec.name}") has been revoked.`);
     }
+    if (hit.previousUntil !== undefined && (hit.previousUntil === null || hit.previousUntil <= now)) {
+      throw new LlmopsError('invalid_api_key', `The API key "${rec.name}" (${rec.id}) was rotated: this, its previous secret, stopped working${hit.previousUntil === null ? '' : ` at ${new Date(hit.previousUntil).toISOString()}`}. Use the new one.`);
+    }
     if (rec.expires_at !== null && rec.expires_at <= now) {
       throw new LlmopsError(
         'expired_api_key',
@@ -220,7 +225,8 @@ export class KeyService {
       this.cache.delete(token);
       throw new LlmopsError('invalid_api_key', `Incorrect API key provided: ${redact(token)}.`);
     }
-    const entry = { rec, principal: principalFor(rec), at: now };
+    const entry: CacheEntry = { rec, principal: principalFor(rec), at: now };
+    if (rec.key_hash !== hash) entry.previousUntil = rec.previous_key_hash === hash ? rec.previous_valid_until : null;
     this.remember(token, entry);
     return entry;
   }
@@ -255,6 +261,8 @@ export class KeyService {
       expires_at: input.expiresAt ?? null,
       revoked_at: null,
       last_used_at: null,
+      previous_key_hash: null,
+      previous_valid_until: null,
     };
     await this.store.createKey(rec);
     return { key: secret, record: publicKey(rec) };
@@ -284,6 +292,20 @@ export class KeyService {
     if (!(await this.store.updateKey(id, patch))) return undefined;
     for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
     return this.get(id);
+  }
+
+  /**
+   * Gives a key a new secret, returned once; the old one keeps working for `graceMs` (0: it
+   * stops at once here, within the cache TTL on other instances). Its id, limits, spend and
+   * traces stay. Undefined when there is no such key.
+   */
+  async rotate(id: string, graceMs: number, now = Date.now()): Promise<{ key: string; record: PublicKey } | undefined> {
+    const secret = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+    const done = await this.store.rotateKey(id, { key_hash: hashKey(secret), key_prefix: secret.slice(0, KEY_PREFIX.length + 4), previousValidUntil: graceMs > 0 ? now + graceMs : null });
+    if (!done) return undefined;
+    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+    const record = await this.get(id);
+    return record && { key: secret, record };
   }
 
   /** Replaces a key's limits (null clears them); effective at once here, within the cache TTL on other instances. */

@@ -94,6 +94,8 @@ export function rowToKey(r: Row): KeyRecord {
     expires_at: n(r.expires_at),
     revoked_at: n(r.revoked_at),
     last_used_at: n(r.last_used_at),
+    previous_key_hash: r.previous_key_hash == null ? null : String(r.previous_key_hash),
+    previous_valid_until: n(r.previous_valid_until),
   };
 }
 
@@ -154,6 +156,8 @@ export const KEY_COLUMNS = [
   'expires_at',
   'revoked_at',
   'last_used_at',
+  'previous_key_hash',
+  'previous_valid_until',
 ] as const satisfies ReadonlyArray<keyof KeyRecord>;
 
 export function keyToRow(k: KeyRecord): unknown[] {
@@ -479,8 +483,20 @@ export abstract class SqlStore implements Store {
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
-    const r = await this.one({ sql: `SELECT ${KEY_COLUMNS.join(', ')} FROM keys WHERE key_hash = ?`, args: [hash] });
+    const r =
+      (await this.one({ sql: `SELECT ${KEY_COLUMNS.join(', ')} FROM keys WHERE key_hash = ?`, args: [hash] })) ??
+      (await this.one({ sql: `SELECT ${KEY_COLUMNS.join(', ')} FROM keys WHERE previous_key_hash = ?`, args: [hash] }));
     return r ? rowToKey(r) : undefined;
+  }
+
+  async rotateKey(id: string, next: { key_hash: string; key_prefix: string; previousValidUntil: number | null }): Promise<boolean> {
+    if (!(await this.getKey(id))) return false;
+    // The secret being replaced becomes the previous one (one previous at a time), or none.
+    await this.run({
+      sql: `UPDATE keys SET previous_key_hash = ${next.previousValidUntil === null ? 'NULL' : 'key_hash'}, previous_valid_until = ?, key_hash = ?, key_prefix = ? WHERE id = ?`,
+      args: [next.previousValidUntil, next.key_hash, next.key_prefix, id],
+    });
+    return true;
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {

@@ -138,6 +138,9 @@ export interface KeyRecord {
   expires_at: number | null;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** After a rotation with a grace period: the hash of the secret before, valid until `previous_valid_until`. */
+  previous_key_hash: string | null;
+  previous_valid_until: number | null;
 }
 
 export interface TraceQuery {
@@ -295,7 +298,7 @@ export interface AuditEvent {
   at: number;
   /** Who did it: `admin` (the admin key), `signal:SIGHUP`, `watch` (the config file changed). */
   actor: string;
-  /** What: `key.create`, `key.update`, `key.revoke`, `key.limits`, `config.reload`, `config.reload_failed`, `cache.clear`. */
+  /** What: `key.create`, `key.update`, `key.rotate`, `key.revoke`, `key.limits`, `config.reload`, `config.reload_failed`, `cache.clear`. */
   action: string;
   /** What it was done to: a key id, a config file. */
   target: string | null;
@@ -390,12 +393,18 @@ export interface Store {
   /** Audit events, newest first. */
   listAuditEvents(q: AuditQuery): Promise<AuditEvent[]>;
   createKey(k: KeyRecord): Promise<void>;
+  /** The key whose secret (or, within its grace period or not, previous secret) has this hash. */
   findKeyByHash(hash: string): Promise<KeyRecord | undefined>;
   getKey(id: string): Promise<KeyRecord | undefined>;
   listKeys(): Promise<KeyRecord[]>;
   revokeKey(id: string, at: number): Promise<boolean>;
   /** Replaces a key's limits (null clears them); false when there is no such key. */
   updateKeyLimits(id: string, limits: KeyLimits | null): Promise<boolean>;
+  /**
+   * Gives a key a new secret (its hash and prefix); the old one stays valid until
+   * `previousValidUntil` (null: not at all). False when there is no such key.
+   */
+  rotateKey(id: string, next: { key_hash: string; key_prefix: string; previousValidUntil: number | null }): Promise<boolean>;
   /** Changes a key's name, models, roles, metadata or expiry (fields left out stay); false when there is no such key. */
   updateKey(id: string, patch: KeyPatch): Promise<boolean>;
   /** Records last use times, batched (key id → ms). */

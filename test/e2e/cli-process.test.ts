@@ -154,6 +154,10 @@ describe('llmops binary', () => {
     expect(updated.stdout).toContain(`updated key ${key.id} (cli-key)`);
     expect(updated.stdout).toContain('models:  demo, demo-2');
     expect((await run(['keys', 'update', key.id, '--url', url], { LLMOPS_ADMIN_KEY: ADMIN })).code).toBe(2);
+    // Rotated with a grace period: the calls below still use the old secret.
+    const rotated = await run(['keys', 'rotate', key.id, '--grace', '1h', '--url', url], { LLMOPS_ADMIN_KEY: ADMIN });
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(new RegExp(`rotated key ${key.id} \\(cli-key\\); the old secret works until \\S+\\n\\n {2}sk-llmops-\\S+\\n`));
     const listed = await run(['keys', 'list', '--url', url], { LLMOPS_ADMIN_KEY: ADMIN });
     expect(listed.stdout).toMatch(/ID\s+NAME\s+PREFIX/);
     expect(listed.stdout).toContain('cli-key');

@@ -148,6 +148,44 @@ describe('virtual keys', () => {
     expect(audit.data.every((e) => e.target === k.id)).toBe(true);
   });
 
+  it('rotates a key: a new secret for the same key (id, limits, traces), the old one for its grace period only', async () => {
+    const k = await createKey({ name: 'rotating', models: ['demo'] });
+    const rotate = (id: string, body?: unknown) =>
+      fetch(`${t.url}/admin/keys/${id}/rotate`, { method: 'POST', headers: body === undefined ? { authorization: `Bearer ${t.adminKey}` } : admin(), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    expect((await chatWith(k.key)).status).toBe(200);
+    const res = await rotate(k.id, { grace_seconds: 60 });
+    expect(res.status).toBe(200);
+    const second = (await res.json()) as { id: string; key: string; key_prefix: string; previous_valid_until: number; key_hash?: string; previous_key_hash?: string };
+    expect(second.id).toBe(k.id);
+    expect(second.key).not.toBe(k.key);
+    expect(second.key.startsWith(second.key_prefix)).toBe(true);
+    expect(second.previous_valid_until).toBeGreaterThan(Date.now() + 50_000);
+    expect(second).not.toHaveProperty('key_hash');
+    expect(second).not.toHaveProperty('previous_key_hash');
+    // Both secrets work during the grace period, as the same key.
+    const viaOld = await chatWith(k.key);
+    const viaNew = await chatWith(second.key);
+    expect([viaOld.status, viaNew.status]).toEqual([200, 200]);
+    await expect.poll(async () => (await t.gw.store.getTraceCalls(viaNew.headers.get('x-llmops-trace-id')!)).length, { timeout: 3000 }).toBe(1);
+    expect((await t.gw.store.getTraceCalls(viaNew.headers.get('x-llmops-trace-id')!))[0]!.key_id).toBe(k.id);
+
+    // Rotated again without grace (no body): the second secret stops at once, the first is long gone.
+    const third = (await (await rotate(k.id)).json()) as { key: string; previous_valid_until: number | null };
+    expect(third.previous_valid_until).toBeNull();
+    const refused = await chatWith(second.key);
+    expect(refused.status).toBe(401);
+    expect(await errorOf(refused)).toMatchObject({ code: 'invalid_api_key' });
+    expect((await chatWith(k.key)).status).toBe(401);
+    expect((await chatWith(third.key)).status).toBe(200);
+
+    expect((await rotate(k.id, { grace_seconds: 31 * 86_400 })).status).toBe(400);
+    expect((await rotate('key_nope')).status).toBe(404);
+    await fetch(`${t.url}/admin/keys/${k.id}`, { method: 'DELETE', headers: admin() });
+    expect((await rotate(k.id)).status).toBe(409);
+    const audit = (await (await fetch(`${t.url}/api/audit?action=key.rotate`, { headers: admin() })).json()) as { data: Array<{ target: string; details: Record<string, unknown> }> };
+    expect(audit.data.map((e) => e.details)).toEqual([{ name: 'rotating', grace_seconds: 0 }, { name: 'rotating', grace_seconds: 60 }]);
+  });
+
   it('accepts x-api-key as well as a bearer token', async () => {
     const res = await chatWith(undefined, undefined, { 'x-api-key': t.adminKey });
     expect(res.status).toBe(200);

@@ -384,6 +384,8 @@ export function key_(over: Partial<KeyRecord> = {}): KeyRecord {
     expires_at: T0 + DAY,
     revoked_at: null,
     last_used_at: null,
+    previous_key_hash: null,
+    previous_valid_until: null,
     ...over,
   };
 }

@@ -547,6 +547,21 @@ export function runStoreSuite(opts: StoreSuiteOptions): void {
         expect(await store.updateKeyLimits('nope', null)).toBe(false);
       });
 
+      it('rotates a key: the new secret finds it, the old one too while it has a grace period; one previous secret at a time', async () => {
+        const store = await fresh();
+        const k = key_();
+        await store.createKey(k);
+        expect(await store.rotateKey('key_1', { key_hash: 'h2', key_prefix: 'sk-llmops-New2', previousValidUntil: T0 + 100 })).toBe(true);
+        const after = { ...k, key_hash: 'h2', key_prefix: 'sk-llmops-New2', previous_key_hash: 'h1', previous_valid_until: T0 + 100 };
+        expect(await store.findKeyByHash('h2')).toEqual(after);
+        expect(await store.findKeyByHash('h1')).toEqual(after);
+        expect(await store.rotateKey('key_1', { key_hash: 'h3', key_prefix: 'sk-llmops-New3', previousValidUntil: null })).toBe(true);
+        expect(await store.getKey('key_1')).toEqual({ ...k, key_hash: 'h3', key_prefix: 'sk-llmops-New3', previous_key_hash: null, previous_valid_until: null });
+        expect(await store.findKeyByHash('h2')).toBeUndefined();
+        expect(await store.findKeyByHash('h1')).toBeUndefined();
+        expect(await store.rotateKey('nope', { key_hash: 'h4', key_prefix: 'x', previousValidUntil: null })).toBe(false);
+      });
+
       it('updates a key\'s name, models, roles, metadata and expiry, leaving the rest as it was', async () => {
         const store = await fresh();
         const k = key_({ limits: { rpm: 3 } });

@@ -177,4 +177,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      source_ip text
    );
    CREATE INDEX audit_events_at ON audit_events (at, id);`,
+  // Key rotation: the secret before, valid for a grace period.
+  `ALTER TABLE keys ADD COLUMN previous_key_hash text;
+   ALTER TABLE keys ADD COLUMN previous_valid_until bigint;
+   CREATE INDEX keys_previous_hash ON keys (previous_key_hash) WHERE previous_key_hash IS NOT NULL;`,
 ];

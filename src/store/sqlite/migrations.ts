@@ -248,5 +248,9 @@ export function sqliteMigrations(ctx: SqliteMigrationContext): readonly SqliteMi
        source_ip TEXT
      );
      CREATE INDEX audit_events_at ON audit_events (at, id);`,
+    // Key rotation: the secret before, valid for a grace period.
+    `ALTER TABLE keys ADD COLUMN previous_key_hash TEXT;
+     ALTER TABLE keys ADD COLUMN previous_valid_until INTEGER;
+     CREATE INDEX keys_previous_hash ON keys (previous_key_hash) WHERE previous_key_hash IS NOT NULL;`,
   ];
 }
