@@ -6,12 +6,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, type Config } from './config/load.js';
-import { planReload, type ReloadStats } from './config/reload-plan.js';
-import { LlmopsError } from './errors.js';
+import type { Config } from './config/load.js';
+import type { ReloadStats } from './config/reload-plan.js';
+import { ConfigReloader, withExtras, type ReloadResult } from './config/reloader.js';
 import { reviewApi } from './api/review-api.js';
 import { builtinDetectors } from './guards/detectors.js';
 import { GuardrailEngine } from './guards/policy/engine.js';
@@ -63,15 +62,7 @@ export interface GatewayOptions {
   loadConfig?: () => Config;
 }
 
-/** What a config reload did. */
-export interface ReloadResult {
-  /** Where the new config came from (a file path, `defaults` or `inline`). */
-  source: string;
-  /** Changed sections now in effect. */
-  applied: string[];
-  /** Changed sections that keep their running values until a restart. */
-  restart_required: string[];
-}
+export type { ReloadResult } from './config/reloader.js';
 
 export interface Gateway {
   readonly app: FastifyInstance;
@@ -130,7 +121,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   const keys = new KeyService(store, { adminKey: opts.adminKey ?? process.env.LLMOPS_ADMIN_KEY, staticKeys: config.keys, log });
   const extraProviders = opts.providers ?? new Map<string, Provider>();
-  let providers = withExtras(new Map(Object.entries(config.providers).map(([name, pc]) => [name, createProvider(name, pc)])), extraProviders);
+  const providers = withExtras(new Map(Object.entries(config.providers).map(([name, pc]) => [name, createProvider(name, pc)])), extraProviders);
   const router = new ModelRouter(config, providers);
   const breaker = new CircuitBreaker(config.routing.circuit_breaker);
   const latency = new LatencyTracker(config.routing.latency_ewma_alpha);
@@ -146,139 +137,37 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const cache = createResponseCache(config.cache, { redis, prices, log, router, executor });
   const limits = createLimits(config, { redis, prices, router, log });
   const detectors = builtinDetectors();
-  let guardrails = config.guardrails ? new GuardrailEngine(config.guardrails, detectors) : undefined;
-  let review = config.guardrails ? new ReviewQueue(store, config.guardrails.review, log, opts.random) : undefined;
-  const pipelineFor = (environment: string) =>
-    buildPipeline({ keys, router, executor, sink, prices, log, capture, environment, cache, limits, guardrails, review });
   const reloadStats: ReloadStats = { succeeded: 0, failed: 0, lastSuccessful: true, lastSuccessAt: Date.now() };
   const observability = createObservability({ config, sink, keys, prices, capture, providerNames: providers.keys(), reloadStats, log });
   const ids = new IdGenerator();
   const audit = new AuditLog(store, log, () => ids.traceId());
-  let running = config;
-  /** Changed sections the last reload could not apply (they wait for a restart). */
-  let pendingRestart: readonly string[] = [];
-
-  /** Providers a reload replaced, closed once the calls that may still use them are done. */
-  const retired = new Set<Provider>();
-  const retire = (p: Provider): void => {
-    retired.add(p);
-    const wait = Math.max(running.routing.timeout_ms, 1000) + 5000;
-    setTimeout(() => {
-      if (!retired.delete(p)) return;
-      Promise.resolve(p.close?.()).catch((err: unknown) => log.warn('closing a replaced provider failed', { provider: p.name, err }));
-    }, wait).unref();
-  };
-
-  const applyReload = async (next: Config): Promise<ReloadResult> => {
-    const plan = planReload(running, next, { limitsRunning: limits !== undefined });
-    // Build everything first: a config that fails here leaves the running one untouched.
-    const created: Provider[] = [];
-    const nextProviders = new Map<string, Provider>();
-    let nextRouter: ModelRouter;
-    let nextPrices: PriceTable;
-    let nextCapture: CaptureSettings;
-    let nextGuardrails: GuardrailEngine | undefined;
-    try {
-      for (const [name, pc] of Object.entries(next.providers)) {
-        const old = providers.get(name);
-        // An unchanged provider is kept, with its connection pool.
-        if (old && !extraProviders.has(name) && isDeepStrictEqual(running.providers[name], pc)) nextProviders.set(name, old);
-        else {
-          const p = createProvider(name, pc);
-          created.push(p);
-          nextProviders.set(name, p);
-        }
-      }
-      withExtras(nextProviders, extraProviders);
-      nextRouter = new ModelRouter(next, nextProviders);
-      nextPrices = new PriceTable(loadBuiltinPrices(), next.pricing);
-      nextCapture = new CaptureSettings(next.traces.capture);
-      nextGuardrails = next.guardrails ? new GuardrailEngine(next.guardrails, detectors) : undefined;
-    } catch (err) {
-      await Promise.all(created.map((p) => p.close?.()));
-      throw new LlmopsError('config_invalid', `The new config (${next.source}) was not applied: ${(err as Error).message}`, { cause: err });
-    }
-    // Commit: every swap below is synchronous, so no request sees half of it.
-    const oldProviders = providers;
-    providers = nextProviders;
-    router.replaceWith(nextRouter);
-    executor.routing = next.routing;
-    breaker.configure(next.routing.circuit_breaker);
-    latency.setAlpha(next.routing.latency_ewma_alpha);
-    prices.replaceWith(nextPrices);
-    capture.replaceWith(nextCapture);
-    keys.setStaticKeys(next.keys);
-    if (limits) limits.configure(next.limits, next.budgets);
-    const oldReview = review;
-    const reviewKept = review !== undefined && next.guardrails !== undefined && isDeepStrictEqual(running.guardrails?.review, next.guardrails.review);
-    guardrails = nextGuardrails;
-    if (!reviewKept) review = next.guardrails ? new ReviewQueue(store, next.guardrails.review, log, opts.random) : undefined;
-    const restartOnly = new Set(plan.restartRequired);
-    running = {
-      ...next,
-      // What needs a restart keeps running as it started.
-      server: running.server,
-      store: running.store,
-      redis: running.redis,
-      cache: running.cache,
-      otel: running.otel,
-      metrics: running.metrics,
-      traces: { ...running.traces, capture: next.traces.capture },
-      limits: restartOnly.has('limits') ? running.limits : next.limits,
-      budgets: restartOnly.has('budgets') ? running.budgets : next.budgets,
-      source: next.source,
-    };
-    pendingRestart = plan.restartRequired;
-    serverDeps.pipeline = pipelineFor(next.environment);
-    observability.reconfigured(running, providers.keys());
-    for (const [name, p] of oldProviders) {
-      if (nextProviders.get(name) === p || extraProviders.has(name)) continue;
-      retire(p);
-      // A changed provider starts with closed circuits and no latency estimates.
-      breaker.forgetProvider(name);
-      latency.forgetProvider(name);
-    }
-    if (oldReview && !reviewKept) await oldReview.close();
-    log.info('config reloaded', { source: next.source, applied: plan.apply, restart_required: plan.restartRequired });
-    if (plan.restartRequired.length > 0) log.warn('config reload: these sections changed but need a restart to take effect', { sections: plan.restartRequired });
-    return { source: next.source, applied: plan.apply, restart_required: plan.restartRequired };
-  };
-
-  let reloading: Promise<unknown> = Promise.resolve();
-  const reload = (next?: Config, by: AuditActor = { actor: 'internal' }): Promise<ReloadResult> => {
-    const run = async (): Promise<ReloadResult> => {
-      let cfg = next;
-      if (!cfg) {
-        if (!opts.loadConfig) throw new LlmopsError('config_invalid', 'This gateway has no config source to reload from.');
-        try {
-          cfg = opts.loadConfig();
-        } catch (err) {
-          if (err instanceof ConfigError) throw new LlmopsError('config_invalid', `${err.message}\nThe running config stays.`, { cause: err });
-          throw err;
-        }
-      }
-      return applyReload(cfg);
-    };
-    const counted = async (): Promise<ReloadResult> => {
-      try {
-        const r = await run();
-        reloadStats.succeeded++;
-        reloadStats.lastSuccessful = true;
-        reloadStats.lastSuccessAt = Date.now();
-        await audit.record(by, 'config.reload', r.source, { applied: r.applied, restart_required: r.restart_required });
-        return r;
-      } catch (err) {
-        reloadStats.failed++;
-        reloadStats.lastSuccessful = false;
-        log.error('config reload failed; the running config stays', { err });
-        await audit.record(by, 'config.reload_failed', next?.source ?? running.source, { error: (err as Error).message });
-        throw err;
-      }
-    };
-    const result = reloading.then(counted, counted);
-    reloading = result.catch(() => undefined);
-    return result;
-  };
+  const reloader: ConfigReloader = new ConfigReloader(config, providers, {
+    keys,
+    router,
+    executor,
+    breaker,
+    latency,
+    prices,
+    capture,
+    limits,
+    store,
+    detectors,
+    extraProviders,
+    guardrails: config.guardrails ? new GuardrailEngine(config.guardrails, detectors) : undefined,
+    review: config.guardrails ? new ReviewQueue(store, config.guardrails.review, log, opts.random) : undefined,
+    stats: reloadStats,
+    audit,
+    log,
+    random: opts.random,
+    loadConfig: opts.loadConfig,
+    applied(running, providerNames) {
+      serverDeps.pipeline = pipelineFor(running.environment);
+      observability.reconfigured(running, providerNames);
+    },
+  });
+  // Guardrails and the review queue are the reloader's: a reload may switch them on or off.
+  const pipelineFor = (environment: string) =>
+    buildPipeline({ keys, router, executor, sink, prices, log, capture, environment, cache, limits, guardrails: reloader.guardrails, review: reloader.review });
 
   const serverDeps: ServerDeps = {
     bodyLimit: config.server.body_limit,
@@ -293,7 +182,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ids,
     audit,
     ...(redis ? { redisStatus: () => redis.status() } : {}),
-    plugins: [...observability.plugins, limitsApi({ limits, keys, audit }), reviewApi({ store, keys }), configApi({ keys, reload: (by) => reload(undefined, by), running: () => ({ config: running, loadedAt: reloadStats.lastSuccessAt, restartRequired: pendingRestart }) }), cacheApi({ cache, keys, audit }), auditApi({ store, keys })],
+    plugins: [...observability.plugins, limitsApi({ limits, keys, audit }), reviewApi({ store, keys }), configApi({
+        keys,
+        reload: (by) => reloader.reload(undefined, by),
+        running: () => ({ config: reloader.running, loadedAt: reloadStats.lastSuccessAt, restartRequired: reloader.pendingRestart }),
+      }), cacheApi({ cache, keys, audit }), auditApi({ store, keys })],
   };
   const app = buildServer(serverDeps);
 
@@ -318,8 +211,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     } finally {
       clearTimeout(grace);
     }
-    await reloading;
-    await review?.close();
+    await reloader.close(); // a reload in progress, the review queue, the providers
     const lost = await sink.drain();
     if (lost > 0) log.error('shutdown lost traces', { lost });
     await writer?.close();
@@ -328,15 +220,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     await redis?.close();
     await observability.close();
     await keys.flushTouches();
-    await Promise.all([...providers.values(), ...retired].map((p) => p.close?.()));
-    retired.clear();
     await store.close();
   };
 
   return {
     app,
     get config() {
-      return running;
+      return reloader.running;
     },
     store,
     sink,
@@ -349,7 +239,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     cache,
     limits,
     ready,
-    reload,
+    reload: (next, by) => reloader.reload(next, by),
     async listen(port = config.server.port, host = config.server.host) {
       await ready();
       await app.listen({ port, host });
@@ -362,12 +252,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return closing;
     },
   };
-}
-
-/** `configured` with the extra providers (tests) put in under their names. */
-function withExtras(configured: Map<string, Provider>, extras: ReadonlyMap<string, Provider>): Map<string, Provider> {
-  for (const [name, p] of extras) configured.set(name, p);
-  return configured;
 }
 
 /** Opens the store, a failure to open it (a SQLite file that cannot be created or read) as a {@link StoreStartError}. */

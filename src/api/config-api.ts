@@ -13,7 +13,7 @@ import { adminActor, type AuditActor } from '../audit/audit-log.js';
 import type { Config } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
 import { LlmopsError } from '../errors.js';
-import type { ReloadResult } from '../gateway.js';
+import type { ReloadResult } from '../config/reloader.js';
 import type { KeyService } from '../keys/key-service.js';
 import { bearerToken } from '../pipeline/authenticate.js';
 
