@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Cancellation } from './cancellation.js';
+import { principalOf, requireAdmin } from './api/access.js';
 import { registerQueryApi } from './api/query-api.js';
 import { adminActor, type AuditLog } from './audit/audit-log.js';
 import { asLlmopsError, LlmopsError, retryAfterHeader, toOpenAIErrorBody } from './errors.js';
@@ -22,10 +23,9 @@ import type { IdGenerator } from './ids.js';
 import { openAIEmbeddings } from './inbound/openai-embeddings.js';
 import type { InboundFormat } from './inbound/types.js';
 import { parseBody } from './inbound/validation.js';
-import type { KeyService, Principal } from './keys/key-service.js';
+import type { KeyService, PublicKey } from './keys/key-service.js';
 import { KeyLimitsSchema } from './limits/schema.js';
 import type { Logger } from './logger.js';
-import { bearerToken } from './pipeline/authenticate.js';
 import type { HttpExchange, RequestContext } from './pipeline/context.js';
 import type { ModelRouter } from './routing/router.js';
 import { sseFrame } from './sse.js';
@@ -382,6 +382,20 @@ const RotateKeyBody = z.strictObject({
   grace_seconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_S).default(0),
 });
 
+function keyNotFound(id: string): LlmopsError {
+  return new LlmopsError('not_found', `No key with id '${id}'.`);
+}
+
+/** A key's `expires_at` as ms since the epoch (null and undefined as given); 400 when it is already past. */
+function expiryMs(value: string | number | null | undefined, pastHint: string): number | null | undefined {
+  if (value == null) return value;
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  if (ms <= Date.now()) {
+    throw new LlmopsError('invalid_request', `Invalid request: expires_at: ${new Date(ms).toISOString()} is in the past${pastHint}`, { param: 'expires_at' });
+  }
+  return ms;
+}
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const inboundByPath = new Map<string, InboundFormat>([
     ['/v1/chat/completions', openAIChat],
@@ -564,13 +578,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     });
   }
 
-  const principalOf = async (req: FastifyRequest): Promise<Principal> => deps.keys.authenticate(bearerToken(req.headers));
-  const requireAdmin = async (req: FastifyRequest): Promise<Principal> => {
-    const p = await principalOf(req);
-    if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
-    return p;
-  };
-
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_req, reply) => {
     const h = deps.sink.health();
@@ -598,7 +605,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.get('/v1/models', async (req) => {
-    const p = await principalOf(req);
+    const p = await principalOf(deps.keys, req);
     const data = deps.router
       .publicModels()
       .filter(({ name }) => p.allows(name))
@@ -611,13 +618,23 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return { object: 'list', data };
   });
 
+  /** A key by id, else 404. */
+  const keyById = async (id: string): Promise<PublicKey> => {
+    const k = await deps.keys.get(id);
+    if (!k) throw keyNotFound(id);
+    return k;
+  };
+  /** A key that can still change: 404, or 409 when revoked. */
+  const liveKey = async (id: string): Promise<PublicKey> => {
+    const k = await keyById(id);
+    if (k.revoked_at !== null) throw new LlmopsError('conflict', `The key ${id} ("${k.name}") is revoked; create a new one.`);
+    return k;
+  };
+
   app.post('/admin/keys', async (req, reply) => {
-    await requireAdmin(req);
+    await requireAdmin(deps.keys, req);
     const body = parseBody(CreateKeyBody, req.body);
-    const expiresAt = body.expires_at == null ? null : typeof body.expires_at === 'number' ? body.expires_at : Date.parse(body.expires_at);
-    if (expiresAt !== null && expiresAt <= Date.now()) {
-      throw new LlmopsError('invalid_request', `Invalid request: expires_at: ${new Date(expiresAt).toISOString()} is in the past; a new key must expire later`, { param: 'expires_at' });
-    }
+    const expiresAt = expiryMs(body.expires_at, '; a new key must expire later') ?? null;
     const { key, record } = await deps.keys.create({ name: body.name, models: body.models, roles: body.roles, expiresAt, metadata: body.metadata, limits: body.limits });
     await deps.audit.record(adminActor(req), 'key.create', record.id, {
       name: record.name,
@@ -630,25 +647,19 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return reply.code(201).send({ ...record, key });
   });
   app.get('/admin/keys', async (req) => {
-    await requireAdmin(req);
+    await requireAdmin(deps.keys, req);
     return { object: 'list', data: await deps.keys.list() };
   });
   app.get<{ Params: { id: string } }>('/admin/keys/:id', async (req) => {
-    await requireAdmin(req);
-    const k = await deps.keys.get(req.params.id);
-    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    await requireAdmin(deps.keys, req);
+    const k = await keyById(req.params.id);
     return k;
   });
   app.patch<{ Params: { id: string } }>('/admin/keys/:id', async (req) => {
-    await requireAdmin(req);
+    await requireAdmin(deps.keys, req);
     const body = parseBody(UpdateKeyBody, req.body);
-    const k = await deps.keys.get(req.params.id);
-    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
-    if (k.revoked_at !== null) throw new LlmopsError('conflict', `The key ${req.params.id} ("${k.name}") is revoked; create a new one.`);
-    const expiresAt = body.expires_at == null ? body.expires_at : typeof body.expires_at === 'number' ? body.expires_at : Date.parse(body.expires_at);
-    if (expiresAt != null && expiresAt <= Date.now()) {
-      throw new LlmopsError('invalid_request', `Invalid request: expires_at: ${new Date(expiresAt).toISOString()} is in the past (revoke the key to stop it now)`, { param: 'expires_at' });
-    }
+    await liveKey(req.params.id);
+    const expiresAt = expiryMs(body.expires_at, ' (revoke the key to stop it now)');
     const patch = {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.models !== undefined ? { models: body.models } : {}),
@@ -657,25 +668,22 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       ...(expiresAt !== undefined ? { expires_at: expiresAt } : {}),
     };
     const updated = await deps.keys.update(req.params.id, patch);
-    if (!updated) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    if (!updated) throw keyNotFound(req.params.id);
     await deps.audit.record(adminActor(req), 'key.update', updated.id, { name: updated.name, changed: patch });
     return updated;
   });
   app.post<{ Params: { id: string } }>('/admin/keys/:id/rotate', async (req) => {
-    await requireAdmin(req);
+    await requireAdmin(deps.keys, req);
     const body = parseBody(RotateKeyBody, req.body ?? {});
-    const k = await deps.keys.get(req.params.id);
-    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
-    if (k.revoked_at !== null) throw new LlmopsError('conflict', `The key ${req.params.id} ("${k.name}") is revoked; create a new one.`);
+    const k = await liveKey(req.params.id);
     const rotated = await deps.keys.rotate(req.params.id, body.grace_seconds * 1000);
-    if (!rotated) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    if (!rotated) throw keyNotFound(req.params.id);
     await deps.audit.record(adminActor(req), 'key.rotate', k.id, { name: k.name, grace_seconds: body.grace_seconds });
     return { ...rotated.record, key: rotated.key };
   });
   const revoke = async (req: FastifyRequest<{ Params: { id: string } }>) => {
-    await requireAdmin(req);
-    const k = await deps.keys.get(req.params.id);
-    if (!k) throw new LlmopsError('not_found', `No key with id '${req.params.id}'.`);
+    await requireAdmin(deps.keys, req);
+    const k = await keyById(req.params.id);
     await deps.keys.revoke(req.params.id);
     await deps.audit.record(adminActor(req), 'key.revoke', k.id, { name: k.name });
     return { ...(await deps.keys.get(req.params.id)), revoked: true };
@@ -687,7 +695,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   // Live feed of calls as they are recorded, as SSE (used by `llmops traces tail`).
   app.get('/api/traces/stream', async (req, reply) => {
-    await requireAdmin(req);
+    await requireAdmin(deps.keys, req);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });

@@ -6,15 +6,14 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { LlmopsError } from '../errors.js';
 import type { KeyService } from '../keys/key-service.js';
-import { bearerToken } from '../pipeline/authenticate.js';
 import type { Store } from '../store/types.js';
+import { requireAdmin } from './access.js';
 import { parseTime } from './query-api.js';
 
 export function auditApi(deps: { store: Store; keys: KeyService }): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: Record<string, string | undefined> }>('/api/audit', async (req) => {
-      const p = await deps.keys.authenticate(bearerToken(req.headers));
-      if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
+      await requireAdmin(deps.keys, req);
       const q = req.query;
       const limit = q.limit === undefined ? 100 : Number(q.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {

@@ -8,14 +8,13 @@
  *   (`restart_required`); an invalid config is a 422 `config_invalid` naming the bad keys,
  *   and the running config stays.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { requireAdmin } from './access.js';
 import { adminActor, type AuditActor } from '../audit/audit-log.js';
 import type { Config } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
-import { LlmopsError } from '../errors.js';
 import type { ReloadResult } from '../config/reloader.js';
 import type { KeyService } from '../keys/key-service.js';
-import { bearerToken } from '../pipeline/authenticate.js';
 
 export interface RunningConfig {
   config: Config;
@@ -27,20 +26,15 @@ export interface RunningConfig {
 
 export function configApi(deps: { keys: KeyService; reload: (by: AuditActor) => Promise<ReloadResult>; running: () => RunningConfig }): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    const requireAdmin = async (req: FastifyRequest): Promise<void> => {
-      const p = await deps.keys.authenticate(bearerToken(req.headers));
-      if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
-    };
-
     app.get('/admin/config', async (req) => {
-      await requireAdmin(req);
+      await requireAdmin(deps.keys, req);
       const r = deps.running();
       const { source, ...config } = r.config;
       return { object: 'config', source, loaded_at: new Date(r.loadedAt).toISOString(), restart_required: r.restartRequired, config: redactConfig(config) };
     });
 
     app.post('/admin/reload', async (req) => {
-      await requireAdmin(req);
+      await requireAdmin(deps.keys, req);
       return { object: 'config.reload', ...(await deps.reload(adminActor(req))) };
     });
   };

@@ -4,12 +4,12 @@
  * feedback (any valid key: an inference key can rate the answers it got).
  */
 import { randomUUID } from 'node:crypto';
+import { principalOf, requireReader } from './access.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LlmopsError } from '../errors.js';
 import { parseBody } from '../inbound/validation.js';
 import type { KeyService, Principal } from '../keys/key-service.js';
-import { bearerToken } from '../pipeline/authenticate.js';
 import type { Bucket, FeedbackRecord, GroupBy, Store, TraceFilter } from '../store/types.js';
 
 const GROUPS = ['model', 'provider', 'feature', 'user', 'key', 'environment', 'prompt_version'] as const satisfies readonly GroupBy[];
@@ -86,13 +86,8 @@ const FeedbackBody = z.strictObject({
 type Query = { Querystring: Record<string, string | undefined> };
 
 export function registerQueryApi(app: FastifyInstance, deps: { store: Store; keys: KeyService }): void {
-  const principalOf = async (req: FastifyRequest): Promise<Principal> => deps.keys.authenticate(bearerToken(req.headers));
   /** The admin, or a key with the `read` role. */
-  const requireAdmin = async (req: FastifyRequest): Promise<Principal> => {
-    const p = await principalOf(req);
-    if (!p.canRead) throw new LlmopsError('admin_required', 'This endpoint needs the admin key or a key with the read role.');
-    return p;
-  };
+  const requireAdmin = (req: FastifyRequest): Promise<Principal> => requireReader(deps.keys, req);
 
   app.get<Query>('/api/traces', async (req) => {
     await requireAdmin(req);
@@ -159,7 +154,7 @@ export function registerQueryApi(app: FastifyInstance, deps: { store: Store; key
   });
 
   app.post('/api/feedback', async (req, reply) => {
-    const p = await principalOf(req);
+    const p = await principalOf(deps.keys, req);
     const body = parseBody(FeedbackBody, req.body);
     const v = body.value;
     const rec: FeedbackRecord = {

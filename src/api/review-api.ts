@@ -7,12 +7,12 @@
  * The queue is always readable; items arrive only when `guardrails:` is configured.
  */
 import { randomUUID } from 'node:crypto';
+import { requireReader } from './access.js';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LlmopsError } from '../errors.js';
 import { parseBody } from '../inbound/validation.js';
 import type { KeyService, Principal } from '../keys/key-service.js';
-import { bearerToken } from '../pipeline/authenticate.js';
 import type { FeedbackRecord, Store } from '../store/types.js';
 
 /** A claim not labelled within this time may be taken over by another reviewer. */
@@ -36,11 +36,7 @@ function feedbackId(): string {
 
 export function reviewApi(deps: { store: Store; keys: KeyService }): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    const requireRead = async (req: FastifyRequest): Promise<Principal> => {
-      const p = await deps.keys.authenticate(bearerToken(req.headers));
-      if (!p.canRead) throw new LlmopsError('admin_required', 'This endpoint needs the admin key or a key with the read role.');
-      return p;
-    };
+    const requireRead = (req: FastifyRequest): Promise<Principal> => requireReader(deps.keys, req);
 
     app.get<{ Querystring: Record<string, string | undefined> }>('/api/review', async (req) => {
       await requireRead(req);

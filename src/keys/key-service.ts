@@ -239,6 +239,11 @@ export class KeyService {
     return lookup;
   }
 
+  /** Drops what this instance cached for a stored key, so its next use reads the store. */
+  private forget(id: string): void {
+    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+  }
+
   private remember(token: string, entry: CacheEntry): Principal {
     if (this.cache.size >= MAX_CACHED_TOKENS) this.cache.clear();
     this.cache.set(token, entry);
@@ -280,7 +285,7 @@ export class KeyService {
   /** Revokes a key; effective at once on this instance, within the cache TTL on others. */
   async revoke(id: string, now = Date.now()): Promise<boolean> {
     const changed = await this.store.revokeKey(id, now);
-    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+    this.forget(id);
     return changed;
   }
 
@@ -290,7 +295,7 @@ export class KeyService {
    */
   async update(id: string, patch: KeyPatch): Promise<PublicKey | undefined> {
     if (!(await this.store.updateKey(id, patch))) return undefined;
-    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+    this.forget(id);
     return this.get(id);
   }
 
@@ -303,7 +308,7 @@ export class KeyService {
     const secret = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
     const done = await this.store.rotateKey(id, { key_hash: hashKey(secret), key_prefix: secret.slice(0, KEY_PREFIX.length + 4), previousValidUntil: graceMs > 0 ? now + graceMs : null });
     if (!done) return undefined;
-    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+    this.forget(id);
     const record = await this.get(id);
     return record && { key: secret, record };
   }
@@ -311,7 +316,7 @@ export class KeyService {
   /** Replaces a key's limits (null clears them); effective at once here, within the cache TTL on other instances. */
   async setLimits(id: string, limits: KeyLimits | null): Promise<PublicKey | undefined> {
     if (!(await this.store.updateKeyLimits(id, limits))) return undefined;
-    for (const [token, entry] of this.cache) if (entry.rec?.id === id) this.cache.delete(token);
+    this.forget(id);
     return this.get(id);
   }
 

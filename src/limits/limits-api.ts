@@ -2,13 +2,13 @@
  * HTTP routes of rate limits and budgets: `GET /api/budgets` (admin or read-role keys) and
  * `PUT /admin/keys/:id/limits` (admin) to set or clear one key's own limits.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { requireAdmin, requireReader } from '../api/access.js';
 import { adminActor, type AuditLog } from '../audit/audit-log.js';
 import { LlmopsError } from '../errors.js';
 import { parseBody } from '../inbound/validation.js';
-import type { KeyService, Principal } from '../keys/key-service.js';
-import { bearerToken } from '../pipeline/authenticate.js';
+import type { KeyService } from '../keys/key-service.js';
 import { budgetReport } from './budget-report.js';
 import type { LimitsService } from './limits-service.js';
 import { KeyLimitsSchema } from './schema.js';
@@ -17,19 +17,15 @@ const PutLimitsBody = z.strictObject({ limits: KeyLimitsSchema.nullable() });
 
 export function limitsApi(deps: { limits: LimitsService | undefined; keys: KeyService; audit: AuditLog }): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    const principalOf = async (req: FastifyRequest): Promise<Principal> => deps.keys.authenticate(bearerToken(req.headers));
-
     app.get<{ Querystring: Record<string, string | undefined> }>('/api/budgets', async (req) => {
-      const p = await principalOf(req);
-      if (!p.canRead) throw new LlmopsError('admin_required', 'This endpoint needs the admin key or a key with the read role.');
+      await requireReader(deps.keys, req);
       const stored = deps.limits ? (await deps.keys.list()).filter((k) => k.limits?.budget && k.revoked_at === null) : [];
       const keyBudgets = [...deps.keys.staticKeyLimits(), ...stored.map((k) => ({ id: k.id, name: k.name, limits: k.limits }))];
       return budgetReport(deps.limits, keyBudgets, { budget: req.query.budget, scope: req.query.scope, subject: req.query.subject });
     });
 
     app.put<{ Params: { id: string } }>('/admin/keys/:id/limits', async (req) => {
-      const p = await principalOf(req);
-      if (p.kind !== 'admin') throw new LlmopsError('admin_required', 'This endpoint needs the admin key (LLMOPS_ADMIN_KEY).');
+      await requireAdmin(deps.keys, req);
       const body = parseBody(PutLimitsBody, req.body);
       if (body.limits && !deps.limits) {
         throw new LlmopsError('invalid_request', 'Per-key limits are not enforced: this gateway has no `limits:` or `budgets:` section in its config (add `limits: {}` to enable them).', { param: 'limits' });
