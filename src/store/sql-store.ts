@@ -483,9 +483,8 @@ export abstract class SqlStore implements Store {
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
-    const r =
-      (await this.one({ sql: `SELECT ${KEY_COLUMNS.join(', ')} FROM keys WHERE key_hash = ?`, args: [hash] })) ??
-      (await this.one({ sql: `SELECT ${KEY_COLUMNS.join(', ')} FROM keys WHERE previous_key_hash = ?`, args: [hash] }));
+    // One row at most: the hashes are SHA-256 of random secrets.
+    const r = await this.one({ sql: `SELECT ${KEY_COLUMNS.join(', ')} FROM keys WHERE key_hash = ? OR previous_key_hash = ?`, args: [hash, hash] });
     return r ? rowToKey(r) : undefined;
   }
 
